@@ -1,0 +1,168 @@
+"""The Flask application: decodes HTTP, calls the analysis core, encodes JSON. Nothing else."""
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import os
+import signal
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from newsbrief import schema
+from newsbrief.artifacts import resolve_version, verify
+from newsbrief.errors import ArtifactError, InvalidRequest, RequestError, UnsupportedMediaType
+from newsbrief.summarize import ALGORITHMS, DEFAULT_ALGORITHM
+
+from .config import Settings
+from .store import ModelStore
+
+log = logging.getLogger("newsbrief.service")
+
+# Gunicorn's master sets this so a worker can ask it to roll every worker onto a new model.
+MASTER_PID_ENV = "NEWSBRIEF_MASTER_PID"
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+_HTTP_HINTS = {
+    404: "See GET /openapi.json for the routes this service offers.",
+    405: "See GET /openapi.json for the methods each route accepts.",
+}
+
+
+def create_app(store: ModelStore, settings: Settings | None = None) -> Flask:
+    """Build the app around a ModelStore that the caller has already loaded (or tried to)."""
+    settings = settings or Settings()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+    app.extensions["newsbrief.store"] = store
+    app.extensions["newsbrief.settings"] = settings
+
+    @app.post("/v1/analyze")
+    def analyze():
+        body = _json_body()
+        return jsonify(store.analyzer.handle(body))
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz():
+        if store.ready:
+            return jsonify(status="ready", model=store.analyzer.model_info)
+        return jsonify(status="unavailable", reason=store.error or "model still loading"), 503
+
+    @app.get("/v1/model")
+    def model():
+        return jsonify(describe_model(store))
+
+    @app.post("/admin/reload")
+    def reload_model():
+        _check_admin_token(settings)
+        return _reload(store, settings)
+
+    @app.errorhandler(RequestError)
+    def request_error(error: RequestError):
+        return jsonify(error.to_dict()), error.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        code = _HTTP_CODES.get(status) or (error.name or "error").lower().replace(" ", "_")
+        if status == 413:
+            message = (f"The request body is larger than the limit of {settings.max_body:,} bytes; "
+                       "send fewer documents per request (or raise MAX_BODY on the server).")
+        else:
+            message = f"{error.description} {_HTTP_HINTS.get(status, '')}".strip()
+        return jsonify(error={"code": code, "message": message}), status
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return jsonify(error={"code": "internal_error",
+                              "message": "The service failed unexpectedly; this is a bug, please report it."}), 500
+
+    return app
+
+
+def _json_body() -> Any:
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType(
+            f"Content-Type must be application/json, not {request.mimetype or 'missing'!r}; "
+            "send the article as a JSON body with that header.")
+    raw = request.get_data(cache=False)
+    try:
+        return json.loads(raw.decode(request.mimetype_params.get("charset", "utf-8")))
+    except LookupError:
+        raise InvalidRequest("Unknown charset in Content-Type; send UTF-8 JSON.") from None
+    except UnicodeDecodeError as error:
+        raise InvalidRequest(f"The body is not valid UTF-8 ({error.reason} at byte {error.start}); "
+                             "send UTF-8 encoded JSON.") from None
+    except json.JSONDecodeError as error:
+        raise InvalidRequest(f"The body is not valid JSON: {error.msg} at line {error.lineno}, "
+                             f"column {error.colno}.") from None
+    except RecursionError:
+        raise InvalidRequest("The JSON body is nested too deeply.") from None
+
+
+def describe_model(store: ModelStore) -> dict:
+    analyzer = store.analyzer
+    meta = analyzer.model.metadata
+    return {
+        "name": analyzer.model.name,
+        "version": analyzer.model.version,
+        "labels": list(analyzer.model.labels),
+        "thresholds": analyzer.model.thresholds,
+        "trained_at": meta.get("created_at"),
+        "libraries": meta.get("libraries", {}),
+        "corpus_sha256": meta.get("corpus_sha256"),
+        "evaluation": meta.get("metrics", {}),
+        "summary": {"default_algorithm": DEFAULT_ALGORITHM, "algorithms": list(ALGORITHMS),
+                    "max_sentences": schema.MAX_SENTENCES},
+        "limits": {"max_documents": schema.MAX_DOCUMENTS, "max_text_chars": schema.MAX_TEXT_CHARS},
+    }
+
+
+def _check_admin_token(settings: Settings) -> None:
+    if not settings.admin_token:
+        raise _NotEnabled()
+    expected = f"Bearer {settings.admin_token}".encode()
+    if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected):
+        raise _Forbidden()
+
+
+class _NotEnabled(RequestError):
+    status = 404
+    code = "not_found"
+
+    def __init__(self):
+        super().__init__("Model reload over HTTP is disabled; set NEWSBRIEF_ADMIN_TOKEN on the server "
+                         "to enable it, or send SIGHUP to the server process.")
+
+
+class _Forbidden(RequestError):
+    status = 403
+    code = "forbidden"
+
+    def __init__(self):
+        super().__init__("Send 'Authorization: Bearer <token>' with the server's NEWSBRIEF_ADMIN_TOKEN.")
+
+
+def _reload(store: ModelStore, settings: Settings) -> tuple[Response, int]:
+    """Verify the model the registry points at; then roll the workers onto it (under gunicorn)
+    or swap it in this process. A model that fails verification changes nothing."""
+    try:
+        version_dir = resolve_version(settings.model_dir)
+        verify(version_dir)
+        master = os.environ.get(MASTER_PID_ENV)
+        if master and int(master) == os.getppid():
+            os.kill(int(master), signal.SIGHUP)
+            return jsonify(status="reloading", version=version_dir.name), 202
+        store.load(version_dir)
+    except ArtifactError as error:
+        return jsonify(error={"code": "model_refused", "message": str(error)}), 409
+    return jsonify(status="reloaded", model=store.analyzer.model_info), 200

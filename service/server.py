@@ -1,0 +1,89 @@
+"""The production server: gunicorn, configured from Settings, one model per worker.
+
+The master verifies the model the registry points at (no unpickling) and pins that version
+directory in the environment that workers inherit. On SIGHUP it verifies again: a good new
+version is pinned and gunicorn rolls the workers gracefully onto it; a bad one is refused and
+the workers it starts keep serving the version pinned before.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from gunicorn.app.base import BaseApplication
+
+from newsbrief.artifacts import resolve_version, verify
+from newsbrief.errors import ArtifactError, NewsbriefError
+
+from .app import MASTER_PID_ENV, create_app
+from .config import Settings, SettingsError
+from .store import PINNED_VERSION_ENV, ModelStore
+
+log = logging.getLogger("newsbrief.server")
+
+
+def pin_model(settings: Settings) -> None:
+    """Verify the model MODEL_DIR designates and pin it for the workers, or keep the old pin."""
+    try:
+        version_dir = resolve_version(settings.model_dir)
+        verify(version_dir)
+    except ArtifactError as error:
+        kept = os.environ.get(PINNED_VERSION_ENV)
+        log.error("model refused: %s%s", error, f"; workers keep {kept}" if kept else "")
+        return
+    os.environ[PINNED_VERSION_ENV] = str(version_dir)
+    log.info("model pinned: %s", version_dir)
+
+
+def build_app(settings: Settings):
+    """Called in each worker: load the pinned model once, then serve."""
+    store = ModelStore(settings.model_dir)
+    try:
+        store.load()
+    except ArtifactError:
+        pass  # /readyz answers 503 with the reason; the error is logged
+    return create_app(store, settings)
+
+
+class Server(BaseApplication):
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self):
+        s = self.settings
+        host = f"[{s.host}]" if ":" in s.host else s.host
+        options = {
+            "bind": f"{host}:{s.port}",
+            "workers": s.workers,
+            "threads": s.threads,
+            "worker_class": "gthread" if s.threads > 1 else "sync",
+            "timeout": s.timeout,
+            "graceful_timeout": s.timeout,
+            "loglevel": s.log_level,
+            "preload_app": False,
+            "on_starting": self._on_starting,
+            "on_reload": lambda server: pin_model(self.settings),
+        }
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def _on_starting(self, server):
+        os.environ[MASTER_PID_ENV] = str(os.getpid())
+        pin_model(self.settings)
+
+    def load(self):
+        return build_app(self.settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"newsbrief: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), format="%(message)s")
+    sys.argv = sys.argv[:1]  # gunicorn must not parse our arguments
+    Server(settings).run()
+    return 0

@@ -1,0 +1,59 @@
+"""Holds the model a worker serves and swaps it without failing a request in flight."""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+from newsbrief.analyze import Analyzer
+from newsbrief.artifacts import load_model
+from newsbrief.errors import ArtifactError, ModelNotLoaded
+
+log = logging.getLogger("newsbrief.store")
+
+# Set by the gunicorn master to the version directory it verified; workers load exactly that.
+PINNED_VERSION_ENV = "NEWSBRIEF_PINNED_VERSION"
+
+
+class ModelStore:
+    """The current Analyzer, or the reason there is none. Requests read `analyzer` once and keep
+    that object, so a swap never changes the model under a request that already started."""
+
+    def __init__(self, model_dir: Path | str):
+        self.model_dir = Path(model_dir)
+        self._analyzer: Analyzer | None = None
+        self.error: str | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def analyzer(self) -> Analyzer:
+        analyzer = self._analyzer
+        if analyzer is None:
+            raise ModelNotLoaded(
+                f"No model is loaded ({self.error or 'still loading'}); retry shortly, "
+                "or check GET /readyz and the service log.")
+        return analyzer
+
+    @property
+    def ready(self) -> bool:
+        return self._analyzer is not None
+
+    def load(self, path: Path | str | None = None) -> Analyzer:
+        """Load and verify `path` (default: the pinned version, else MODEL_DIR) and swap it in.
+        On failure keep the model already loaded and raise ArtifactError."""
+        target = Path(path or os.environ.get(PINNED_VERSION_ENV) or self.model_dir)
+        with self._lock:
+            try:
+                analyzer = Analyzer(load_model(target))
+                analyzer.analyze("Ministers met in Geneva on Monday for talks on a ceasefire.")
+            except Exception as error:  # a model that cannot answer is refused, whatever broke
+                self.error = str(error)
+                kept = f"; keeping {self._analyzer.model.version}" if self._analyzer else ""
+                log.error("model refused: %s%s", error, kept)
+                if isinstance(error, ArtifactError):
+                    raise
+                raise ArtifactError(f"The model at {target} failed its self-check: {error}") from error
+            self._analyzer, self.error = analyzer, None
+        log.info("model loaded: %s %s from %s", analyzer.model.name, analyzer.model.version, target)
+        return analyzer
