@@ -82,8 +82,8 @@ def _is_boundary(line: str, m: re.Match) -> bool:
     if i == len(rest):
         return False
     first = rest[i]
-    if not (first.isupper() or first.isdigit() or (i > 0 and first.isalpha())):
-        return False  # "... said the Rev. smith", "e.g. lower-case", continuation
+    if (first.islower() and i == 0) or first in ",;:)]}%":
+        return False  # "e.g. lower-case", "... said.” he", continuation
     punct = m.group(0).rstrip("\"'\u201d\u2019\u00bb)]")
     if punct != ".":
         return True  # "?", "!", "..." followed by a capital
@@ -122,7 +122,7 @@ def _line_spans(text: str, start: int, end: int):
 
 
 _LINES = re.compile(r"[^\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
-_BULLET = re.compile(r"^\s*(?:[-*\u2022\u25aa\u25cf\u2013\u2014\u00b7>]+|\(?\d{1,3}[.)]|\(?[a-z][.)])\s+")
+_BULLET = re.compile(r"\s*(?:[-*\u2022\u25aa\u25cf\u2013\u2014\u00b7>]+|\(?\d{1,3}[.)]|\(?[a-z][.)])\s+")
 
 
 def _lines(text: str):
@@ -185,7 +185,8 @@ _SOURCE_WORDS = frozenset(
     "correspondent bbc cnn monitor".split()
 )
 _PREFIX_WORDS = frozenset("updated breaking print this page news".split())
-_TERMINAL = ("." , "!", "?", "\u2026", "\"", "\u201d", "'", "\u2019", ":", ")")
+# a line ending like this is (part of) running text, never a headline
+_TERMINAL = (".", "!", "?", "\u2026", "\"", "\u201d", "'", "\u2019", ":", ")", ",", ";", "-", "\u2014")
 
 
 def _norm(s: str) -> str:
@@ -214,8 +215,16 @@ def _is_stray(s: str) -> bool:
 
 
 def _is_heading(s: str, n_words: int) -> bool:
-    """A short line that does not end like a sentence: headline, sub-heading, caption."""
-    return n_words <= 14 and not s.rstrip().endswith(_TERMINAL)
+    """A short line that does not end like a sentence: headline, sub-heading, caption.
+    A line that starts in lower case continues a sentence broken by the scraper."""
+    return n_words <= 14 and not s.rstrip().endswith(_TERMINAL) and not s.lstrip("\"'\u201c\u2018(")[:1].islower()
+
+
+# "Photo: AFP New Delhi: US President ..." - a credit glued in front of the article's first line
+_CREDIT_PREFIX = re.compile(
+    r"(?:photo|picture|image|file photo)\s*:\s*(?:[A-Z]{2,}|" + _AGENCIES + r")(?:\s*/\s*[A-Z][\w.'-]*)*\s+(?=\S)",
+    re.IGNORECASE,
+)
 
 
 def _is_caption_credit(s: str) -> bool:
@@ -233,6 +242,10 @@ def _is_caption_credit(s: str) -> bool:
                     or not s.rstrip().endswith((".",)):
                 return True
     return False
+
+
+_CAPTION_DATE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}\.?$", re.IGNORECASE)
 
 
 def _title_regex(title: str) -> re.Pattern | None:
@@ -302,14 +315,17 @@ def prepare(text: str, title: str | None = None) -> Article:
             continue  # repeated caption or heading
         if n in seen and counts[n] > 1:
             continue  # later copy of a repeated line
-        if _is_stray(t) or _is_dateline(t) or _is_caption_credit(t):
+        if n_words > 25 and (cp := _CREDIT_PREFIX.match(text, ls, le)):
+            ls, t = cp.end(), text[cp.end():le]
+        elif _is_stray(t) or _is_dateline(t) or _is_caption_credit(t):
             continue
         if n_words <= 15 and _BOILERPLATE.match(t) and not (_BYLINE.match(t) and t.endswith(_TERMINAL)):
             continue
         if any_terminal and not bullet and _is_heading(t, n_words):
             continue
-        # a line directly followed by a bare credit line is a caption
-        if i + 1 < len(lines) and _is_bare_credit(line_texts[i + 1]):
+        # a caption: a dated or unpunctuated line directly followed by a bare credit line
+        if i + 1 < len(lines) and _is_bare_credit(line_texts[i + 1]) and (
+                _CAPTION_DATE.search(t) or not t.endswith(_TERMINAL)):
             continue
         seen.add(n)
         if i < 3 and title_re is not None:
@@ -327,6 +343,7 @@ def prepare(text: str, title: str | None = None) -> Article:
 
 
 def _is_bare_credit(s: str) -> bool:
-    """A line that is only a credit: 'REUTERS/Elias Marcou', 'Photo: AFP', '(AFP)'."""
+    """A line that is only a photo credit: 'REUTERS/Elias Marcou', 'Photo: AFP'.
+    (A bare agency name such as 'AFP' or 'TT' is not enough: it also ends ordinary stories.)"""
     words = _words(s)
-    return len(words) <= 6 and bool(_CREDIT_LINE.match(s) or _AGENCY_ONLY.match(s) or _CREDIT_TAIL.search(" " + s))
+    return len(words) <= 6 and bool(_CREDIT_LINE.match(s) or _CREDIT_TAIL.search(" " + s))
