@@ -68,6 +68,7 @@ def test_broken_line_3_and_unknown_label_on_line_5_are_both_reported_with_their_
     ("labels", "conflict", "'labels' must be a list"),
     ("labels", [3], "label 3 is not a string"),
     ("labels", ["Conflict"], "did you mean 'conflict'"),
+    ("labels", ["conflict, diplomacy"], "separate labels with ';' or '|'"),
     ("id", ["x"], "'id' must be a string"),
 ])
 def test_each_malformed_field_is_named_on_its_line(tmp_path, field, value, expected):

@@ -260,6 +260,8 @@ def _make_record(row: dict, path: str, line: int, allowed: tuple[str, ...]):
                 close = [a for a in allowed if a.casefold() == label.strip().casefold()]
                 if close:
                     hint = f" (did you mean {close[0]!r}?)"
+                elif "," in label:
+                    hint = " (separate labels with ';' or '|', or write a JSON list)"
                 problems.append(f"{where}: unknown label {label!r}{hint}; allowed labels: {list(allowed)}")
 
     fields = {}
