@@ -1,6 +1,8 @@
 """newsbrief.artifacts: versions are written atomically, never overwritten, and loaded only verified."""
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import joblib
@@ -15,6 +17,7 @@ from newsbrief.artifacts import (
 from newsbrief.errors import ArtifactError
 
 LABELS = ["conflict", "diplomacy", "alliances"]
+ROOT = Path(__file__).resolve().parents[1]
 META = {"labels": LABELS, "thresholds": {"conflict": 0.5, "diplomacy": 0.4, "alliances": 0.3}}
 
 
@@ -101,12 +104,24 @@ def test_a_crash_while_writing_leaves_no_version_and_no_pointer(registry, monkey
     assert list(registry.iterdir()) == []  # the staging directory is gone too
 
 
-def test_a_killed_writer_leaves_only_a_hidden_staging_directory_that_is_not_a_version(registry):
-    version = save_version(registry, StandIn(), META)
-    stale = registry / ".tmp-abandoned"
-    stale.mkdir()
-    joblib.dump(StandIn(), stale / "model.joblib")
-    assert list_versions(registry) == [version.name]
+def test_a_writer_killed_mid_save_leaves_no_version_and_the_registry_keeps_serving(registry, tmp_path):
+    first = save_version(registry, StandIn(), META)
+    script = tmp_path / "killed.py"
+    script.write_text(
+        "import os, sys\n"
+        "from newsbrief import artifacts\n"
+        "real_write = artifacts._write_file\n"
+        "def write_then_die(path, data):\n"
+        "    real_write(path, data)\n"
+        "    os._exit(9)  # killed after the model and metadata.json are on disk, before the rename\n"
+        "artifacts._write_file = write_then_die\n"
+        "artifacts.save_version(sys.argv[1], {'any': 'object'}, {'labels': ['x']})\n")
+    result = subprocess.run([sys.executable, str(script), str(registry)], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert result.returncode == 9
+    leftovers = [p for p in registry.iterdir() if p.name.startswith(".tmp-")]
+    assert leftovers and (leftovers[0] / "metadata.json").exists()  # it really died mid-save
+    assert list_versions(registry) == [first.name]
+    assert resolve_version(registry) == first
 
 
 def test_an_existing_version_directory_is_never_overwritten(registry, monkeypatch):
