@@ -1,0 +1,173 @@
+"""The production server for real: gunicorn with two workers on 127.0.0.1, model hot swap under
+load (SIGHUP and the admin route), refusal of a tampered model, graceful stop."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from newsbrief.artifacts import resolve_version, set_current
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "test-admin-token"
+ARTICLE = {"text": "NATO allies agreed on Tuesday to send more troops to the alliance's eastern flank."}
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(url, body=None, headers=None, timeout=10):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def copy_version(source: Path, registry: Path, name: str) -> str:
+    """A second servable version: same verified model file, its own version name."""
+    target = registry / name
+    shutil.copytree(source, target)
+    meta = json.loads((target / "metadata.json").read_text())
+    meta["version"] = name
+    (target / "metadata.json").write_text(json.dumps(meta))
+    return name
+
+
+@pytest.fixture()
+def registry(tmp_path):
+    shipped = resolve_version(ROOT / "models")
+    registry = tmp_path / "models"
+    registry.mkdir()
+    for name in ("topics-a", "topics-b", "topics-tampered"):
+        copy_version(shipped, registry, name)
+    with open(registry / "topics-tampered" / "model.joblib", "ab") as handle:
+        handle.write(b"tampered")
+    set_current(registry, "topics-a")
+    return registry
+
+
+@pytest.fixture()
+def server(registry, tmp_path):
+    port = free_port()
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "2", "MODEL_DIR": str(registry),
+           "NEWSBRIEF_ADMIN_TOKEN": TOKEN, "LOG_LEVEL": "info"}
+    log = open(tmp_path / "server.log", "w+")
+    process = subprocess.Popen([sys.executable, "-m", "service"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if call(base + "/readyz")[0] == 200:
+                break
+        except OSError:
+            pass
+        time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("server not ready within 60 s:\n" + (tmp_path / "server.log").read_text())
+    yield base, process, tmp_path / "server.log"
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    log.close()
+
+
+class Load:
+    """Requests in a loop from two threads until stopped; records every status and version seen."""
+
+    def __init__(self, base):
+        self.base, self.stop, self.results = base, threading.Event(), []
+        self.threads = [threading.Thread(target=self.run) for _ in range(2)]
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                status, body = call(self.base + "/v1/analyze", ARTICLE, timeout=30)
+                self.results.append((status, body.get("model", {}).get("version")))
+            except OSError as error:  # a refused or reset connection is a failed request too
+                self.results.append((repr(error), None))
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join()
+
+
+def wait_for_version(base, version, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if call(base + "/v1/model")[1].get("version") == version:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_sighup_swaps_the_model_under_load_without_failing_a_request(server, registry):
+    base, process, _ = server
+    with Load(base) as load:
+        time.sleep(1)
+        set_current(registry, "topics-b")
+        process.send_signal(signal.SIGHUP)
+        assert wait_for_version(base, "topics-b")
+        time.sleep(1)
+    statuses = [status for status, _ in load.results]
+    assert len(statuses) > 20
+    assert set(statuses) == {200}, [s for s in statuses if s != 200][:5]
+    versions = [v for _, v in load.results]
+    assert versions[-1] == "topics-b" and "topics-a" in versions
+    assert call(base + "/v1/analyze", ARTICLE)[1]["model"]["version"] == "topics-b"
+
+
+def test_a_tampered_model_is_refused_and_the_service_keeps_its_model(server, registry):
+    base, process, log = server
+    set_current(registry, "topics-tampered")
+    process.send_signal(signal.SIGHUP)
+    time.sleep(3)
+    assert call(base + "/readyz")[0] == 200
+    assert call(base + "/v1/model")[1]["version"] == "topics-a"
+    assert "SHA-256" in log.read_text()
+
+
+def test_the_admin_route_needs_the_token_refuses_a_tampered_model_and_swaps_a_good_one(server, registry):
+    base, _, _ = server
+    assert call(base + "/admin/reload", {})[0] == 403
+    set_current(registry, "topics-tampered")
+    status, body = call(base + "/admin/reload", {}, {"Authorization": f"Bearer {TOKEN}"})
+    assert status == 409 and "SHA-256" in body["error"]["message"]
+    set_current(registry, "topics-b")
+    with Load(base) as load:
+        status, body = call(base + "/admin/reload", {}, {"Authorization": f"Bearer {TOKEN}"})
+        assert status == 202 and body["version"] == "topics-b"
+        assert wait_for_version(base, "topics-b")
+    assert {status for status, _ in load.results} == {200}
+
+
+def test_sigterm_drains_and_stops_the_server(server):
+    base, process, _ = server
+    assert call(base + "/v1/analyze", ARTICLE)[0] == 200
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
