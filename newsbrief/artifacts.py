@@ -222,10 +222,14 @@ def load_model(path) -> LoadedModel:
     if not callable(getattr(estimator, "predict_proba", None)):
         raise ArtifactError(f"{version_dir / meta['model_file']} holds a {type(estimator).__name__}, which has no "
                             "predict_proba(); it is not a newsbrief topic model.")
-    labels = meta.get("labels") or getattr(estimator, "labels", None)
+    fitted = getattr(estimator, "labels_", None)
+    labels = meta.get("labels") or fitted
     if not labels or not all(isinstance(label, str) for label in labels):
         raise ArtifactError(f"{version_dir / METADATA} lists no labels; retrain with python -m training.train.")
     labels = tuple(labels)
+    if fitted is not None and tuple(fitted) != labels:
+        raise ArtifactError(f"{version_dir / METADATA} lists labels {list(labels)} but the model scores "
+                            f"{list(fitted)}; the metadata does not describe this model. Retrain.")
     thresholds = meta.get("thresholds") or getattr(estimator, "thresholds_", None) or {}
     missing = [label for label in labels if label not in thresholds]
     if missing:

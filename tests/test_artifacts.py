@@ -230,6 +230,14 @@ def test_incomplete_or_suspicious_metadata_is_refused(registry, change, expected
         load_model(version)
 
 
+def test_metadata_whose_labels_differ_from_the_fitted_models_columns_is_refused(registry):
+    fitted = StandIn()
+    fitted.labels_ = ("conflict", "alliances", "diplomacy")
+    version = save_version(registry, fitted, META)
+    with pytest.raises(ArtifactError, match="does not describe this model"):
+        load_model(version)
+
+
 def test_metadata_without_a_threshold_per_label_is_refused(registry):
     version = save_version(registry, StandIn(), dict(META, thresholds={"conflict": 0.5}))
     with pytest.raises(ArtifactError, match=r"no decision threshold for \['diplomacy', 'alliances'\]"):

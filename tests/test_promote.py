@@ -1,6 +1,9 @@
 """training.promote: a candidate replaces the current model only if it is not worse on held-out data."""
 import json
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +18,7 @@ from newsbrief.artifacts import current_version, load_model, read_history, save_
 from training import promote
 from training.corpus import load_corpus
 
+ROOT = Path(__file__).resolve().parents[1]
 LABELS = ["conflict", "diplomacy", "alliances"]
 VOCABULARY = {"conflict": "troops shelling killed offensive", "diplomacy": "talks ambassador envoy summit",
               "alliances": "nato alliance treaty members"}
@@ -223,3 +227,32 @@ def test_list_marks_the_current_version(registry, estimator, capsys):
     assert run("--models", registry, "--list") == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(f"* {first}") and lines[1].startswith(f"  {second}")
+
+
+def test_the_command_compares_real_topic_models_through_the_service_text_pipeline(tmp_path):
+    from newsbrief.text import prepare
+    from newsbrief.topics import TopicClassifier, classification_text
+
+    rows = articles(80, seed=3)
+    train = load_corpus([_write(tmp_path / "train.jsonl", rows)], min_per_label=1)
+    texts = [classification_text(prepare(r.text, r.title)) for r in train]
+    model = TopicClassifier(min_df=1).fit(texts, [r.labels for r in train])
+    registry = tmp_path / "models"
+    save(registry, model, BLIND_TO_ALLIANCES)
+    candidate = save(registry, model, GOOD)
+    held_out = _write(tmp_path / "held_out.jsonl", articles(40, seed=4))
+    result = subprocess.run(
+        [sys.executable, "-m", "training.promote", "--models", str(registry), "--candidate", candidate,
+         "--data", str(held_out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Promoted" in result.stdout and current_version(registry) == candidate
+    again = subprocess.run(
+        [sys.executable, "-m", "training.promote", "--models", str(registry), "--rollback", "previous"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and current_version(registry) != candidate
+
+
+def _write(path, rows):
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
