@@ -1,0 +1,288 @@
+"""GET /openapi.json: an OpenAPI 3.1 document of the HTTP contract.
+
+Request bodies are newsbrief.schema's own definitions, the very objects `schema.validate`
+checks requests against; a definition nested in another becomes a $ref to its component.
+Error codes and statuses come from newsbrief.errors. Responses are described here.
+"""
+from __future__ import annotations
+
+import copy
+from importlib import metadata
+
+from flask import Flask, jsonify
+
+from newsbrief import errors, schema
+from newsbrief.summarize import ALGORITHMS, DEFAULT_ALGORITHM
+
+OPENAPI_VERSION = "3.1.0"
+
+# The request definitions, by component name: each is referenced, never copied by hand.
+REQUEST_SCHEMAS = {
+    "AnalyzeOne": schema.ANALYZE_ONE,
+    "AnalyzeMany": schema.ANALYZE_MANY,
+    "Document": schema.DOCUMENT,
+    "SummaryOptions": schema.SUMMARY_OPTIONS,
+}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _referencing(definition: dict, root: str) -> dict:
+    """A deep copy of `definition` where every nested named definition becomes a $ref."""
+    names = {id(d): n for n, d in REQUEST_SCHEMAS.items() if n != root}
+
+    def walk(node):
+        if isinstance(node, dict):
+            if id(node) in names:
+                return _ref(names[id(node)])
+            return {key: walk(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return copy.deepcopy(node)
+
+    return walk(definition)
+
+
+def _object(properties: dict, required=(), **extra) -> dict:
+    return {"type": "object", "properties": properties, "required": list(required), **extra}
+
+
+ERROR_DETAIL = _object({
+    "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$",
+             "description": "Stable snake_case code, for programs."},
+    "message": {"type": "string", "description": "What was wrong and how to fix the request."},
+    "field": {"type": "string", "description": "The request field at fault, when there is one."},
+}, required=("code", "message"))
+
+SENTENCE = _object({
+    "text": {"type": "string"},
+    "start": {"type": "integer", "minimum": 0,
+              "description": "Offset in code points into the submitted text."},
+    "end": {"type": "integer", "minimum": 0, "description": "text[start:end] == this sentence."},
+    "score": {"type": "number"},
+}, required=("text", "start", "end", "score"))
+
+ANALYSIS_PROPERTIES = {
+    "labels": {"type": "array", "items": {"type": "string"}, "uniqueItems": True,
+               "description": "Topics whose score reaches their threshold, in the model's label "
+                              "order (GET /v1/model); may be empty."},
+    "scores": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+               "description": "One probability per label."},
+    "summary": _object({
+        "algorithm": {"type": "string", "enum": list(ALGORITHMS)},
+        "text": {"type": "string", "description": "The chosen sentences joined by single spaces."},
+        "sentences": {"type": "array", "items": _ref("SummarySentence"),
+                      "description": "In article order."},
+    }, required=("algorithm", "text", "sentences")),
+    "explanation": {
+        "type": "object",
+        "description": "Only with explain: the terms that pushed each label's score.",
+        "additionalProperties": {"type": "array", "items": _object(
+            {"term": {"type": "string"}, "weight": {"type": "number"}}, required=("term", "weight"))},
+    },
+}
+ANALYSIS_REQUIRED = ("labels", "scores", "summary")
+
+RESPONSE_SCHEMAS = {
+    "Error": _object({"error": _ref("ErrorDetail")}, required=("error",)),
+    "ErrorDetail": ERROR_DETAIL,
+    "ModelRef": _object({"name": {"type": "string"}, "version": {"type": "string"}},
+                        required=("name", "version")),
+    "SummarySentence": SENTENCE,
+    "Analysis": _object({"model": _ref("ModelRef"), **ANALYSIS_PROPERTIES},
+                        required=("model", *ANALYSIS_REQUIRED)),
+    "DocumentAnalysis": _object({"id": {"type": ["string", "integer"]}, **ANALYSIS_PROPERTIES},
+                                required=("id", *ANALYSIS_REQUIRED)),
+    "DocumentError": _object({
+        "id": {"type": ["string", "integer"]},
+        "error": {**ERROR_DETAIL, "properties": {**ERROR_DETAIL["properties"],
+                                                 "status": {"type": "integer"}},
+                  "required": [*ERROR_DETAIL["required"], "status"]},
+    }, required=("id", "error"), description="A document of the batch that could not be analysed."),
+    "BatchAnalysis": _object({
+        "model": _ref("ModelRef"),
+        "results": {"type": "array", "description": "One per document, in the order sent.",
+                    "items": {"oneOf": [_ref("DocumentAnalysis"), _ref("DocumentError")]}},
+    }, required=("model", "results")),
+    "Health": _object({"status": {"const": "ok"}}, required=("status",)),
+    "Ready": _object({"status": {"const": "ready"}, "model": _ref("ModelRef")},
+                     required=("status", "model")),
+    "NotReady": _object({"status": {"const": "unavailable"}, "reason": {"type": "string"}},
+                        required=("status", "reason")),
+    "ModelDescription": _object({
+        "name": {"type": "string"}, "version": {"type": "string"},
+        "labels": {"type": "array", "items": {"type": "string"}},
+        "thresholds": {"type": "object", "additionalProperties": {"type": "number"}},
+        "trained_at": {"type": ["string", "null"]},
+        "libraries": {"type": "object", "additionalProperties": {"type": "string"}},
+        "corpus_sha256": {"type": ["string", "null"]},
+        "evaluation": {"type": "object", "description": "Cross-validated figures from training."},
+        "summary": _object({
+            "default_algorithm": {"type": "string", "enum": list(ALGORITHMS)},
+            "algorithms": {"type": "array", "items": {"type": "string"}},
+            "max_sentences": {"type": "integer"},
+        }),
+        "limits": _object({"max_documents": {"type": "integer"}, "max_text_chars": {"type": "integer"}}),
+    }, required=("name", "version", "labels", "thresholds")),
+    "Reloaded": _object({"status": {"enum": ["reloaded", "reloading"]},
+                         "model": _ref("ModelRef"), "version": {"type": "string"}},
+                        required=("status",)),
+}
+
+# status -> (component name, description, error codes a client can meet there)
+ERROR_RESPONSES = {
+    400: ("BadRequest", "The body is not JSON, or JSON of the wrong shape (text missing, not a "
+                        "string, an unknown option value).", [errors.InvalidRequest.code]),
+    403: ("Forbidden", "Missing or wrong admin token.", ["forbidden"]),
+    404: ("NotFound", "Unknown route (or the admin route while it is disabled).", ["not_found"]),
+    405: ("MethodNotAllowed", "The route exists but not with this method.", ["method_not_allowed"]),
+    409: ("ModelRefused", "The model the registry points at failed verification; the service "
+                          "keeps the model it has.", ["model_refused"]),
+    413: ("PayloadTooLarge", "The body is larger than MAX_BODY, or a text longer than "
+                             f"{schema.MAX_TEXT_CHARS:,} characters.",
+          [errors.TooLarge.code, "text_too_long"]),
+    415: ("UnsupportedMediaType", "Content-Type other than application/json.",
+          [errors.UnsupportedMediaType.code]),
+    422: ("EmptyText", "Nothing is left of the text once page furniture and white space are "
+                       "removed.", [errors.EmptyText.code]),
+    503: ("ModelNotLoaded", "No model is loaded yet (see GET /readyz).", [errors.ModelNotLoaded.code]),
+}
+
+EXAMPLE_TEXT = ("Russian troops deployed near Qusayr on Monday, two officials in the alliance "
+                "backing Damascus said. Hezbollah objected to the uncoordinated move.")
+
+
+def _json(schema_: dict, example=None) -> dict:
+    content = {"schema": schema_}
+    if example is not None:
+        content["example"] = example
+    return {"application/json": content}
+
+
+def _error_response(status: int) -> dict:
+    return {"$ref": f"#/components/responses/{ERROR_RESPONSES[status][0]}"}
+
+
+def _responses(ok: dict, *statuses: int) -> dict:
+    answer = dict(ok)
+    for status in (*statuses, 405):
+        answer[str(status)] = _error_response(status)
+    answer["default"] = {"description": "Any other error, in the same JSON error format.",
+                         "content": _json(_ref("Error"))}
+    return answer
+
+
+def build(max_body: int | None = None) -> dict:
+    """The whole OpenAPI document (a fresh dict on every call)."""
+    try:
+        version = metadata.version("newsbrief")
+    except metadata.PackageNotFoundError:
+        version = "0"
+    schemas = {name: _referencing(d, name) for name, d in REQUEST_SCHEMAS.items()}
+    schemas.update(copy.deepcopy(RESPONSE_SCHEMAS))
+    responses = {}
+    for status, (name, description, codes) in ERROR_RESPONSES.items():
+        if status == 413 and max_body:
+            description += f" This server's MAX_BODY is {max_body:,} bytes."
+        responses[name] = {
+            "description": f"{description} Codes: {', '.join(codes)}.",
+            "content": _json(_ref("Error"), {"error": {"code": codes[0], "message": description}}),
+        }
+    error_table = "\n".join(f"| {status} | {', '.join(codes)} | {description} |"
+                            for status, (_, description, codes) in ERROR_RESPONSES.items())
+    one_example = {"text": EXAMPLE_TEXT, "summary": {"sentences": 1}}
+    paths = {
+        "/v1/analyze": {"post": {
+            "operationId": "analyze",
+            "summary": "Topics and an extractive summary of one article, or of up to "
+                       f"{schema.MAX_DOCUMENTS} in `documents`.",
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"oneOf": [_ref("AnalyzeOne"), _ref("AnalyzeMany")]},
+                "examples": {
+                    "one": {"value": one_example},
+                    "many": {"value": {"documents": [{"id": "a1", "text": EXAMPLE_TEXT},
+                                                     {"id": "a2", "text": "TT"}]}},
+                },
+            }}},
+            "responses": _responses({"200": {
+                "description": "The analysis (one article), or one result per document.",
+                "content": _json({"oneOf": [_ref("Analysis"), _ref("BatchAnalysis")]}, {
+                    "model": {"name": "newsbrief-topics", "version": "v1"},
+                    "labels": ["conflict", "alliances"],
+                    "scores": {"conflict": 0.91, "diplomacy": 0.22, "alliances": 0.74},
+                    "summary": {"algorithm": DEFAULT_ALGORITHM,
+                                "text": EXAMPLE_TEXT.split(". ")[0] + ".",
+                                "sentences": [{"text": EXAMPLE_TEXT.split(". ")[0] + ".", "start": 0,
+                                               "end": len(EXAMPLE_TEXT.split(". ")[0]) + 1,
+                                               "score": 1.0}]},
+                })}}, 400, 413, 415, 422, 503),
+        }},
+        "/healthz": {"get": {
+            "operationId": "healthz", "summary": "200 while the process serves (liveness).",
+            "responses": _responses({"200": {"description": "Alive.",
+                                             "content": _json(_ref("Health"), {"status": "ok"})}}),
+        }},
+        "/readyz": {"get": {
+            "operationId": "readyz", "summary": "200 once a model is loaded and answering, else 503.",
+            "responses": _responses({
+                "200": {"description": "Ready.", "content": _json(_ref("Ready"))},
+                "503": {"description": "No model loaded yet, or it was refused.",
+                        "content": _json(_ref("NotReady"))},
+            }),
+        }},
+        "/v1/model": {"get": {
+            "operationId": "model",
+            "summary": "The model served: version, labels, thresholds, training figures, limits.",
+            "responses": _responses({"200": {"description": "The model.",
+                                             "content": _json(_ref("ModelDescription"))}}, 503),
+        }},
+        "/metrics": {"get": {
+            "operationId": "metrics", "summary": "Prometheus metrics of all workers.",
+            "responses": _responses({"200": {"description": "Prometheus text format 0.0.4.",
+                                             "content": {"text/plain": {"schema": {"type": "string"}}}}}),
+        }},
+        "/openapi.json": {"get": {
+            "operationId": "openapi", "summary": "This document.",
+            "responses": _responses({"200": {"description": "OpenAPI 3.1.",
+                                             "content": _json({"type": "object"})}}),
+        }},
+        "/admin/reload": {"post": {
+            "operationId": "reloadModel",
+            "summary": "Verify the model the registry points at and swap it in without dropping "
+                       "requests. Enabled by NEWSBRIEF_ADMIN_TOKEN.",
+            "security": [{"adminToken": []}],
+            "responses": _responses({
+                "200": {"description": "Swapped in this process.", "content": _json(_ref("Reloaded"))},
+                "202": {"description": "The workers are rolling onto the new version.",
+                        "content": _json(_ref("Reloaded"))},
+            }, 403, 404, 409),
+        }},
+    }
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "newsbrief",
+            "version": version,
+            "description": (
+                "Topics (multi-label) and a clean extractive summary of scraped news articles.\n\n"
+                "Every error is JSON: `{\"error\": {\"code\": ..., \"message\": ...}}`.\n\n"
+                "| status | codes | when |\n|---|---|---|\n" + error_table),
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "responses": responses,
+            "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def init_app(app: Flask) -> None:
+    settings = app.extensions.get("newsbrief.settings")
+    document = build(getattr(settings, "max_body", None))
+
+    @app.get("/openapi.json")
+    def openapi_document():
+        return jsonify(document)
