@@ -16,6 +16,7 @@ from newsbrief.artifacts import resolve_version, verify
 from newsbrief.errors import ArtifactError, InvalidRequest, RequestError, UnsupportedMediaType
 from newsbrief.summarize import ALGORITHMS, DEFAULT_ALGORITHM
 
+from . import logs, metrics, openapi
 from .config import Settings
 from .store import ModelStore
 
@@ -86,6 +87,9 @@ def create_app(store: ModelStore, settings: Settings | None = None) -> Flask:
         return jsonify(error={"code": "internal_error",
                               "message": "The service failed unexpectedly; this is a bug, please report it."}), 500
 
+    logs.init_app(app)     # request id + one JSON line per request
+    metrics.init_app(app)  # GET /metrics
+    openapi.init_app(app)  # GET /openapi.json
     return app
 
 
