@@ -16,6 +16,7 @@ from gunicorn.app.base import BaseApplication
 from newsbrief.artifacts import resolve_version, verify
 from newsbrief.errors import ArtifactError, NewsbriefError
 
+from . import logs, metrics
 from .app import MASTER_PID_ENV, create_app
 from .config import Settings, SettingsError
 from .store import PINNED_VERSION_ENV, ModelStore
@@ -66,6 +67,8 @@ class Server(BaseApplication):
             "on_starting": self._on_starting,
             "on_reload": lambda server: pin_model(self.settings),
         }
+        options.update(metrics.gunicorn_options())  # multiprocess metrics dir, child_exit
+        options.update(logs.gunicorn_options())     # JSON log lines, no second access log
         for key, value in options.items():
             self.cfg.set(key, value)
 
@@ -83,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"newsbrief: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(message)s")
+    logs.setup(settings.log_level)  # JSON lines on stderr
     sys.argv = sys.argv[:1]  # gunicorn must not parse our arguments
     Server(settings).run()
     return 0
