@@ -1,0 +1,463 @@
+"""Speed of newsbrief against stock sumy LexRank, on the same articles, in one run.
+
+    python -m benchmarks.benchmark                       # 300 real articles, about 2 minutes
+    python -m benchmarks.benchmark --articles 50 --repeats 1 --json figures.json
+
+Measured, each on the same articles (a seeded sample of ../shared/corpus/articles.jsonl, or
+--input FILE, JSON Lines with a "text" field):
+
+1. stock sumy: PlaintextParser with an offline Punkt tokenizer, LexRankSummarizer with sumy's
+   English stemmer and stop words, 3 sentences; one process.
+2. the analysis core: Analyzer(load_model(MODEL_DIR)).handle({"text": ...}), i.e. cleanup,
+   classification and the default summary; one process.
+3. the service (`python -m service`, WORKERS=2, 127.0.0.1) over HTTP: batch requests (up to 64
+   documents, 2 in flight so both workers work), and single-article requests at concurrency 4
+   (one thread and one keep-alive connection each) with p50/p99 latency.
+
+Each one-process measurement runs in a fresh child process (so its peak RSS is its own); every
+measurement is warmed up, then repeated; the table shows the best repeat (the machine is shared,
+so the best is the least disturbed), the JSON keeps all of them. The HTTP client runs on the
+same 2 cores as the server, so HTTP figures include its cost.
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as futures
+import http.client
+import json
+import multiprocessing
+import os
+import platform
+import random
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INPUT = ROOT.parent / "shared" / "corpus" / "articles.jsonl"
+DEFAULT_MODELS = ROOT / "models"
+SEED = 20261125
+WARMUP = 10            # articles run before timing, in each process
+MAX_BATCH = 64         # the API's limit on documents per request
+READY_TIMEOUT = 60.0   # seconds to wait for /readyz
+VERSIONS = ("sumy", "nltk", "numpy", "scipy", "scikit-learn", "flask", "gunicorn")
+
+
+# ----------------------------------------------------------------------------- articles
+
+def load_articles(path: Path, count: int, seed: int = SEED) -> list[dict]:
+    """`count` articles with non-blank text drawn from a JSON Lines file by a seeded sample,
+    in file order (all of them if the file holds fewer)."""
+    articles = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                record = json.loads(line)
+                if isinstance(record.get("text"), str) and record["text"].strip():
+                    articles.append({"id": str(record.get("id", len(articles))), "text": record["text"]})
+    if count < len(articles):
+        keep = sorted(random.Random(seed).sample(range(len(articles)), count))
+        articles = [articles[i] for i in keep]
+    return articles
+
+
+def median_words(articles: list[dict]) -> float:
+    return statistics.median(len(a["text"].split()) for a in articles)
+
+
+# ----------------------------------------------------------------------------- one process
+
+def _time_runs(run, texts: list[str], repeats: int) -> list[float]:
+    for text in texts[:WARMUP]:
+        run(text)
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for text in texts:
+            run(text)
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def run_stock_sumy(texts: list[str], repeats: int) -> dict:
+    """Stock sumy LexRank over every text; called in a child process."""
+    from benchmarks._stock_sumy import StockLexRank
+
+    seconds = _time_runs(StockLexRank(), texts, repeats)
+    return {"seconds": seconds, "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+
+
+def run_core(texts: list[str], repeats: int, model_dir: str) -> dict:
+    """Analyzer.handle({"text": ...}) over every text; called in a child process."""
+    from newsbrief.analyze import Analyzer
+    from newsbrief.artifacts import load_model
+
+    analyzer = Analyzer(load_model(model_dir))
+    seconds = _time_runs(lambda text: analyzer.handle({"text": text}), texts, repeats)
+    return {"seconds": seconds, "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            "model": analyzer.model_info}
+
+
+def in_child(function, *args) -> dict:
+    """Run function(*args) in a fresh process (spawned: nothing inherited) and return its result."""
+    with futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
+
+
+# ----------------------------------------------------------------------------- service
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Service:
+    """`python -m service` in a subprocess on 127.0.0.1: started, waited for, stopped by SIGTERM."""
+
+    def __init__(self, model_dir: Path, workers: int = 2):
+        self.port = free_port()
+        self.log = tempfile.NamedTemporaryFile(prefix="newsbrief-bench-", suffix=".log", delete=False)
+        env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), "WORKERS": str(workers),
+               "MODEL_DIR": str(model_dir)}
+        env.pop(
+            "PROMETHEUS_MULTIPROC_DIR", None)  # the launcher makes its own
+        self.workers = workers
+        self.process = subprocess.Popen([sys.executable, "-m", "service"], cwd=ROOT, env=env,
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+
+    def request(self, method: str, path: str, body: bytes | None = None, timeout: float = 60.0):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            headers = {"Content-Type": "application/json"} if body is not None else {}
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the service exited with code {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                status, _ = self.request("GET", "/readyz", timeout=2.0)
+                if status == 200 and len(self.worker_pids()) >= self.workers:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"the service was not ready within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def worker_pids(self) -> list[int]:
+        """Processes whose parent is the gunicorn master (the server process)."""
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                    pids.append(int(entry.name))
+        return sorted(pids)
+
+    def worker_peak_kb(self) -> dict[int, int]:
+        """VmHWM (peak resident memory) of each worker, in kB."""
+        peaks = {}
+        for pid in self.worker_pids():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peaks[pid] = int(line.split()[1])
+            except OSError:
+                continue
+        return peaks
+
+    def log_tail(self, lines: int = 20) -> str:
+        self.log.flush()
+        return "\n".join(Path(self.log.name).read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        os.unlink(self.log.name)
+
+    def __enter__(self):
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def _post(connection: http.client.HTTPConnection, body: dict) -> dict:
+    """POST /v1/analyze on a kept-alive connection (http.client reconnects if the server closed it)."""
+    data = json.dumps(body).encode()
+    try:
+        connection.request("POST", "/v1/analyze", body=data, headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+    except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+        connection.close()  # the server closed an idle kept-alive connection: retry once
+        connection.request("POST", "/v1/analyze", body=data, headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+    payload = response.read()
+    if response.status != 200:
+        raise RuntimeError(f"POST /v1/analyze answered {response.status}: {payload[:300]!r}")
+    return json.loads(payload)
+
+
+def _concurrently(jobs: list, threads: int, port: int, send) -> tuple[float, list[float]]:
+    """Send every job with `threads` client threads, each on its own connection.
+    Returns (wall seconds, per-job latencies)."""
+    lock = threading.Lock()
+    position = iter(range(len(jobs)))
+    latencies: list[float] = []
+    errors: list[BaseException] = []
+
+    def client():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        try:
+            while True:
+                with lock:
+                    index = next(position, None)
+                if index is None or errors:
+                    return
+                start = time.perf_counter()
+                send(connection, jobs[index])
+                elapsed = time.perf_counter() - start
+                with lock:
+                    latencies.append(elapsed)
+        except BaseException as error:  # reported by the caller
+            errors.append(error)
+        finally:
+            connection.close()
+
+    pool = [threading.Thread(target=client) for _ in range(threads)]
+    start = time.perf_counter()
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    wall = time.perf_counter() - start
+    if errors:
+        raise errors[0]
+    return wall, latencies
+
+
+def batches_of(texts: list[str], limit: int, parallel: int) -> list[list[str]]:
+    """Equal batches of at most `limit` texts, their count a multiple of `parallel`."""
+    count = -(-len(texts) // limit)
+    count = -(-count // parallel) * parallel
+    size = -(-len(texts) // count)
+    return [texts[i:i + size] for i in range(0, len(texts), size)]
+
+
+def run_service_batches(service: Service, texts: list[str], repeats: int, limit: int, parallel: int) -> dict:
+    batches = batches_of(texts, limit, parallel)
+    bodies = [{"documents": [{"id": str(i), "text": t} for i, t in enumerate(batch)]} for batch in batches]
+
+    def send(connection, body):
+        results = _post(connection, body)["results"]
+        if len(results) != len(body["documents"]) or any("error" in r for r in results):
+            raise RuntimeError("a batch came back with errors or missing results")
+
+    _concurrently(bodies[:parallel], parallel, service.port, send)  # warm-up
+    seconds = [_concurrently(bodies, parallel, service.port, send)[0] for _ in range(repeats)]
+    return {"seconds": seconds, "batches": len(batches), "batch_size": max(map(len, batches)),
+            "in_flight": parallel}
+
+
+def run_service_singles(service: Service, texts: list[str], repeats: int, threads: int) -> dict:
+    def send(connection, text):
+        _post(connection, {"text": text})
+
+    _concurrently(texts[:WARMUP * threads], threads, service.port, send)  # warm-up
+    runs = [_concurrently(texts, threads, service.port, send) for _ in range(repeats)]
+    return {"seconds": [wall for wall, _ in runs], "latencies": [lat for _, lat in runs],
+            "concurrency": threads}
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))
+    return ordered[int(rank) - 1]
+
+
+# ----------------------------------------------------------------------------- report
+
+def machine() -> dict:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {"python": platform.python_version()}
+    for name in VERSIONS:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return {"nproc": len(os.sched_getaffinity(0)), "cpu": model, "load_average": os.getloadavg(),
+            "platform": platform.platform(), "versions": versions}
+
+
+def summarise(name: str, seconds: list[float], articles: int, base: float | None, **extra) -> dict:
+    best = min(seconds)
+    rate = articles / best
+    row = {"name": name, "articles_per_second": rate, "ms_per_article": 1000 * best / articles,
+           "ratio_vs_stock_sumy": rate / base if base else 1.0,
+           "median_articles_per_second": articles / statistics.median(seconds),
+           "seconds": seconds}
+    row.update(extra)
+    return row
+
+
+def markdown(figures: dict) -> str:
+    m, run = figures["machine"], figures["run"]
+    lines = [
+        f"{run['articles']} articles from {run['input']} (seed {run['seed']}), median "
+        f"{run['median_words']:.0f} words; best of {run['repeats']} runs; model {run.get('model', '?')}.",
+        "",
+        "| what | articles/s | ms/article | × stock sumy | p50 ms | p99 ms | peak memory |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in figures["results"]:
+        p50 = f"{row['p50_ms']:.1f}" if "p50_ms" in row else ""
+        p99 = f"{row['p99_ms']:.1f}" if "p99_ms" in row else ""
+        lines.append(f"| {row['name']} | {row['articles_per_second']:.1f} | {row['ms_per_article']:.2f} | "
+                     f"{row['ratio_vs_stock_sumy']:.1f}× | {p50} | {p99} | {row['memory']} |")
+    lines += [
+        "",
+        f"Machine: {m['nproc']} CPUs, {m['cpu']}; load average at start "
+        f"{' '.join(f'{x:.2f}' for x in m['load_average'])}; {m['platform']}.",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".",
+    ]
+    return "\n".join(lines)
+
+
+def write_json(path: Path, figures: dict) -> None:
+    """Write atomically: a temporary file beside the target, fsynced, then renamed over it."""
+    path = Path(path)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(figures, handle, indent=2)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def _mb(kb: int) -> str:
+    return f"{kb / 1024:.0f} MB"
+
+
+def progress(message: str) -> None:
+    print(f"[benchmark] {message}", file=sys.stderr, flush=True)
+
+
+def run(args) -> dict:
+    articles = load_articles(args.input, args.articles, args.seed)
+    if not articles:
+        raise SystemExit(f"benchmark: no article with a non-blank 'text' in {args.input}")
+    texts = [a["text"] for a in articles]
+    n = len(texts)
+    figures = {"machine": machine(),
+               "run": {"articles": n, "input": str(args.input), "seed": args.seed, "repeats": args.repeats,
+                       "median_words": median_words(articles)},
+               "results": []}
+    results = figures["results"]
+
+    progress(f"stock sumy LexRank on {n} articles, {args.repeats} runs")
+    sumy = in_child(run_stock_sumy, texts, args.repeats)
+    base = n / min(sumy["seconds"])
+    results.append(summarise("stock sumy LexRank, 1 process", sumy["seconds"], n, None,
+                             memory=_mb(sumy["peak_rss_kb"]), peak_rss_kb=sumy["peak_rss_kb"]))
+
+    progress("analysis core (classification + default summary), 1 process")
+    core = in_child(run_core, texts, args.repeats, str(args.model_dir))
+    figures["run"]["model"] = core["model"]["version"]
+    results.append(summarise("newsbrief core (topics + default summary), 1 process", core["seconds"], n, base,
+                             memory=_mb(core["peak_rss_kb"]), peak_rss_kb=core["peak_rss_kb"]))
+
+    if args.no_service:
+        return figures
+    progress(f"service over HTTP, WORKERS={args.workers}")
+    with Service(args.model_dir, args.workers) as service:
+        batch = run_service_batches(service, texts, args.repeats, args.batch_size, args.workers)
+        single = run_service_singles(service, texts, args.repeats, args.concurrency)
+        peaks = service.worker_peak_kb()
+    memory = "per worker: " + ", ".join(_mb(kb) for kb in peaks.values())
+    results.append(summarise(
+        f"service over HTTP, {args.workers} workers, {batch['batches']} batches of ≤{batch['batch_size']} "
+        f"({batch['in_flight']} in flight)", batch["seconds"], n, base,
+        memory=memory, worker_peak_kb=list(peaks.values()), batches=batch["batches"]))
+    best = min(range(len(single["seconds"])), key=single["seconds"].__getitem__)
+    latencies = single["latencies"][best]
+    results.append(summarise(
+        f"service over HTTP, {args.workers} workers, single articles at concurrency {single['concurrency']}",
+        single["seconds"], n, base, memory=memory, worker_peak_kb=list(peaks.values()),
+        p50_ms=1000 * percentile(latencies, 50), p99_ms=1000 * percentile(latencies, 99)))
+    return figures
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.benchmark", description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=300, help="how many articles (default 300)")
+    parser.add_argument("--input", type=Path, default=DEFAULT_INPUT,
+                        help="JSON Lines file with a 'text' field (default: the shared corpus)")
+    parser.add_argument("--seed", type=int, default=SEED, help="seed of the article sample")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per measurement (best is shown)")
+    parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODELS, help="model registry or version dir")
+    parser.add_argument("--workers", type=int, default=2, help="service workers (default 2)")
+    parser.add_argument("--concurrency", type=int, default=4, help="client threads for single requests")
+    parser.add_argument("--batch-size", type=int, default=MAX_BATCH, help="most documents per batch request")
+    parser.add_argument("--no-service", action="store_true", help="only the one-process measurements")
+    parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    args = parser.parse_args(argv)
+    if args.articles < 1 or args.repeats < 1 or args.concurrency < 1 or args.workers < 1:
+        parser.error("--articles, --repeats, --workers and --concurrency must be at least 1")
+    if not 1 <= args.batch_size <= MAX_BATCH:
+        parser.error(f"--batch-size must be between 1 and {MAX_BATCH}")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    figures = run(args)
+    print(markdown(figures))
+    if args.json:
+        write_json(args.json, figures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
