@@ -69,6 +69,8 @@ class Server(BaseApplication):
         }
         options.update(metrics.gunicorn_options())  # multiprocess metrics dir, child_exit
         options.update(logs.gunicorn_options())     # JSON log lines, no second access log
+        if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25: no gunicornc socket
+            options["control_socket_disable"] = True      # (it needs a writable HOME; unused here)
         for key, value in options.items():
             self.cfg.set(key, value)
 
