@@ -1,0 +1,162 @@
+"""Quality of every summary algorithm on the development sets, as a Markdown table.
+
+    python -m benchmarks.evaluate_summaries                 # full table (a few minutes)
+    python -m benchmarks.evaluate_summaries --limit 200     # quicker, first 200 BBC articles
+    python -m benchmarks.evaluate_summaries --equivalence   # fast LexRank/TextRank vs sumy's own
+
+Articles go through newsbrief.text.prepare and newsbrief.summarize.summarize exactly as the
+service runs them. ROUGE-1/2/L F1 (rouge-score, stemmed), in percent:
+
+- keysentences: 100 real articles, 3 sentences, averaged over the two editors' references.
+- BBC @3 and @ref: 1,500 BBC articles at 3 sentences and at the reference's own sentence count.
+- one-sentence references (the service must stay at least as good as lead there): each system
+  gives 1 sentence, scored against (a) the article's human-written headline, for both sets,
+  and (b) the first sentence of the BBC reference summary.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import re
+import sys
+import time
+from statistics import mean
+
+import numpy as np
+
+from newsbrief.summarize import ALGORITHMS, summarize
+from newsbrief.text import prepare
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "summaries"
+METRICS = ("rouge1", "rouge2", "rougeL")
+# BBC references glue sentences together: "...this year.She said ..."
+_REFERENCE_SENTENCE_END = re.compile(r"(?<=[a-z0-9%)'\"][.!?])(?=[A-Z\"])")
+
+
+def load(path: pathlib.Path, limit: int | None = None) -> list[dict]:
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            rows.append(json.loads(line))
+            if limit and len(rows) >= limit:
+                break
+    return rows
+
+
+def reference_sentences(summary: str) -> list[str]:
+    return [s.strip() for s in _REFERENCE_SENTENCE_END.split(summary) if s.strip()]
+
+
+class Rouge:
+    def __init__(self):
+        from rouge_score import rouge_scorer  # optional dependency: pip install -e '.[eval]'
+        self._scorer = rouge_scorer.RougeScorer(list(METRICS), use_stemmer=True)
+
+    def __call__(self, references: list[str], candidate: str) -> np.ndarray:
+        """F1 per metric, averaged over the references."""
+        return np.mean([[self._scorer.score(r, candidate)[m].fmeasure for m in METRICS] for r in references], axis=0)
+
+
+def system_text(article, count: int, algorithm: str) -> str:
+    return " ".join(s.text for s, _ in summarize(article, count, algorithm))
+
+
+def evaluate(algorithms, keysentences, bbc, rouge) -> dict[str, dict[str, np.ndarray]]:
+    """results[algorithm][setting] = per-article array (articles x 3 metrics)."""
+    ks_articles = [prepare(r["text"], r.get("title")) for r in keysentences]
+    bbc_articles = [prepare(r["text"], r.get("title")) for r in bbc]
+    bbc_refs = [reference_sentences(r["summary"]) for r in bbc]
+    results: dict[str, dict[str, np.ndarray]] = {}
+    for algorithm in algorithms:
+        started = time.perf_counter()
+        res = {}
+        res["ks@3"] = np.array([rouge(r["references"], system_text(a, 3, algorithm))
+                                for r, a in zip(keysentences, ks_articles)])
+        res["ks-title@1"] = np.array([rouge([r["title"]], system_text(a, 1, algorithm))
+                                      for r, a in zip(keysentences, ks_articles) if r.get("title")])
+        res["bbc@3"] = np.array([rouge([r["summary"]], system_text(a, 3, algorithm))
+                                 for r, a in zip(bbc, bbc_articles)])
+        res["bbc@ref"] = np.array([rouge([r["summary"]], system_text(a, max(1, len(refs)), algorithm))
+                                   for r, a, refs in zip(bbc, bbc_articles, bbc_refs)])
+        ones = [system_text(a, 1, algorithm) for a in bbc_articles]
+        res["bbc-title@1"] = np.array([rouge([r["title"]], o) for r, o in zip(bbc, ones)])
+        res["bbc-first@1"] = np.array([rouge([refs[0]], o) for refs, o in zip(bbc_refs, ones) if refs])
+        results[algorithm] = res
+        print(f"{algorithm}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return results
+
+
+def markdown(results, n_ks: int, n_bbc: int) -> str:
+    def cell(arr):
+        return " / ".join(f"{100 * v:.1f}" for v in arr.mean(axis=0))
+
+    lines = [
+        f"ROUGE-1 / ROUGE-2 / ROUGE-L F1 (%), stemmed. Editors' key sentences: {n_ks} articles, 3 sentences, "
+        f"mean over both editors. BBC: {n_bbc} articles, at 3 sentences and at the reference's length.",
+        "",
+        "| algorithm | key sentences @3 | BBC @3 | BBC @ref length |",
+        "|---|---|---|---|",
+    ]
+    for algorithm, res in results.items():
+        lines.append(f"| {algorithm} | {cell(res['ks@3'])} | {cell(res['bbc@3'])} | {cell(res['bbc@ref'])} |")
+    lines += [
+        "",
+        "One-sentence human references (1 sentence from each system): the article's headline "
+        "(key-sentence and BBC articles) and the first sentence of the BBC reference summary.",
+        "",
+        "| algorithm | headline, key-sentence articles | headline, BBC | first BBC reference sentence |",
+        "|---|---|---|---|",
+    ]
+    for algorithm, res in results.items():
+        lines.append(f"| {algorithm} | {cell(res['ks-title@1'])} | {cell(res['bbc-title@1'])} | {cell(res['bbc-first@1'])} |")
+    return "\n".join(lines)
+
+
+def equivalence(bbc, count: int = 3) -> str:
+    """Share of articles where the fast implementation picks exactly sumy's sentences."""
+    lines = ["| fast | sumy | same sentences | articles | fast ms/article | sumy ms/article |", "|---|---|---|---|---|---|"]
+    articles = [prepare(r["text"], r.get("title")) for r in bbc]
+    for fast, stock in (("lexrank", "sumy-lexrank"), ("textrank", "sumy-textrank")):
+        timings = {}
+        picks = {}
+        for name in (fast, stock):
+            started = time.process_time()
+            picks[name] = [[s.start for s, _ in summarize(a, count, name)] for a in articles]
+            timings[name] = 1000 * (time.process_time() - started) / len(articles)
+        same = sum(a == b for a, b in zip(picks[fast], picks[stock]))
+        lines.append(f"| {fast} | {stock} | {100 * same / len(articles):.1f}% | {len(articles)} | "
+                     f"{timings[fast]:.2f} | {timings[stock]:.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=pathlib.Path, default=DEFAULT_DATA,
+                        help="folder with keysentences_dev.jsonl and bbc_dev.jsonl (default: %(default)s)")
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N BBC articles")
+    parser.add_argument("--algorithms", default=",".join(ALGORITHMS),
+                        help="comma-separated (default: all the service offers)")
+    parser.add_argument("--equivalence", action="store_true",
+                        help="compare the fast LexRank/TextRank with sumy's classes instead")
+    args = parser.parse_args(argv)
+    for name in ("keysentences_dev.jsonl", "bbc_dev.jsonl"):
+        if not (args.data / name).exists():
+            parser.error(f"{args.data / name} not found; pass --data FOLDER holding the development sets")
+    bbc = load(args.data / "bbc_dev.jsonl", args.limit)
+    if args.equivalence:
+        print(equivalence(bbc))
+        return 0
+    algorithms = [a.strip() for a in args.algorithms.split(",") if a.strip()]
+    unknown = [a for a in algorithms if a not in ALGORITHMS]
+    if unknown:
+        parser.error(f"unknown algorithm(s) {unknown}; choose from {', '.join(ALGORITHMS)}")
+    keysentences = load(args.data / "keysentences_dev.jsonl")
+    results = evaluate(algorithms, keysentences, bbc, Rouge())
+    print(markdown(results, len(keysentences), len(bbc)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
