@@ -267,9 +267,10 @@ def _concurrently(jobs: list, threads: int, port: int, send) -> tuple[float, lis
 def batches_of(texts: list[str], limit: int, parallel: int) -> list[list[str]]:
     """Equal batches of at most `limit` texts, their count a multiple of `parallel`."""
     count = -(-len(texts) // limit)
-    count = -(-count // parallel) * parallel
-    size = -(-len(texts) // count)
-    return [texts[i:i + size] for i in range(0, len(texts), size)]
+    count = min(-(-count // parallel) * parallel, len(texts))
+    size, extra = divmod(len(texts), count)
+    bounds = [i * size + min(i, extra) for i in range(count + 1)]
+    return [texts[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
 def run_service_batches(service: Service, texts: list[str], repeats: int, limit: int, parallel: int) -> dict:
