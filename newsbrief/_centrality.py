@@ -38,7 +38,8 @@ def power_method(matrix: np.ndarray, epsilon: float) -> np.ndarray:
     step = 1.0
     while step > epsilon:
         following = transposed @ p
-        step = np.linalg.norm(following - p)
+        difference = following - p
+        step = np.sqrt(difference @ difference)
         p = following
     return p
 

@@ -7,16 +7,34 @@ Stemming with NLTK's Snowball stemmer costs ~10 µs a word, so stems are cached.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from sumy.nlp.stemmers import Stemmer
 from sumy.utils import get_stop_words
 
 LANGUAGE = "english"
 STOP_WORDS: frozenset[str] = frozenset(w.lower() for w in get_stop_words(LANGUAGE))
+STEM_CACHE_SIZE = 200_000  # distinct words; the cache is emptied when it grows past this
 
 _WORD = re.compile(r"\b[^\W\d_](?:[^\W\d_]|['\u2019-](?=[^\W\d_]))*")
 _snowball = Stemmer(LANGUAGE)
+
+
+class _Cache(dict):
+    """A dict that computes missing values; emptied when it grows past STEM_CACHE_SIZE."""
+
+    def __init__(self, compute):
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= STEM_CACHE_SIZE:
+            self.clear()
+        value = self[word] = self._compute(word)
+        return value
+
+
+_stem = _Cache(_snowball)                                                  # word -> stem
+_content_stem = _Cache(lambda w: "" if w in STOP_WORDS else _stem[w])      # "" for stop words
 
 
 def words(sentence: str) -> list[str]:
@@ -24,15 +42,20 @@ def words(sentence: str) -> list[str]:
     return _WORD.findall(sentence)
 
 
-@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """Snowball stem of the lower-cased word (sumy's normalize + stem), cached."""
-    return _snowball(word.lower())
+    """Snowball stem of the lower-cased word (sumy's normalize_word + stem), cached."""
+    return _stem[word.lower()]
 
 
 def content_stems(sentence: str) -> list[str]:
-    """Stems of the non-stop words, in order (what sumy's LexRank/TextRank compare)."""
-    return [stem(w) for w in (w.lower() for w in words(sentence)) if w not in STOP_WORDS]
+    """Stems of the non-stop words, in order (what sumy's LexRank and TextRank compare)."""
+    return [s for s in map(_content_stem.__getitem__, _WORD.findall(sentence.lower())) if s]
+
+
+def analyse(sentence: str) -> tuple[int, list[str]]:
+    """(number of words, content stems) in one pass."""
+    tokens = _WORD.findall(sentence.lower())
+    return len(tokens), [s for s in map(_content_stem.__getitem__, tokens) if s]
 
 
 class Tokenizer:

@@ -112,10 +112,11 @@ def _news_scores(texts: list[str], count: int) -> np.ndarray:
     """Editor-pick probability from length, TextRank centrality, position and quoting;
     the first sentence (the lede) is always kept and scores 1."""
     w = NEWS_WEIGHTS
-    centrality = _centrality.textrank_scores(_stems(texts))
+    analysed = [_words.analyse(t) for t in texts]
+    centrality = _centrality.textrank_scores([stems for _, stems in analysed])
     top = centrality.max()
     centrality = centrality / top if top > 0 else centrality
-    n_words = np.array([max(len(_words.words(t)), 1) for t in texts], dtype=float)
+    n_words = np.array([max(n, 1) for n, _ in analysed], dtype=float)
     quoted = np.array([_QUOTE.search(t) is not None for t in texts], dtype=float)
     linear = (w["length"] * np.log(n_words) + w["centrality"] * centrality
               - w["position"] * np.log1p(np.arange(len(texts))) - w["quote"] * quoted)

@@ -65,7 +65,7 @@ _END = re.compile(
     r"|(?<=[.!?])[\"\u201d](?=[\"\u201c]?[A-Z])|(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])"
 )
 _OPENING = "\"'\u201c\u2018\u00ab([\u2014\u2013-"
-_TOKEN_BEFORE = re.compile(r"[^\s\"'\u201c\u2018\u00ab(\[]*$")
+_OPENING_BRACKETS = "\"'\u201c\u2018\u00ab(["
 _WORD_AFTER = re.compile(r"[^\W\d_]+")
 
 
@@ -89,7 +89,10 @@ def _is_boundary(line: str, m: re.Match) -> bool:
         return True  # "?", "!", "..." followed by a capital
     if m.group(0) != ".":
         return True  # closing quote or bracket after the full stop: '... said."  Next'
-    token = _TOKEN_BEFORE.search(line, 0, m.start()).group(0)
+    k = m.start()
+    while k > 0 and not line[k - 1].isspace() and line[k - 1] not in _OPENING_BRACKETS:
+        k -= 1
+    token = line[k:m.start()]
     bare = token.rstrip(".").lower()
     word = _WORD_AFTER.match(rest, i)
     opener = word is not None and word.group(0).lower() in _OPENERS
@@ -138,17 +141,19 @@ def _lines(text: str):
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Sentence]:
     """Split text[start:end] into sentences; line breaks are hard boundaries."""
     end = len(text) if end is None else end
-    out = []
-    for ls, le in _lines(text[:end]):
-        if le <= start:
-            continue
-        ls = max(ls, start)
-        b = _BULLET.match(text, ls, le)
-        if b:
-            ls = b.end()
-        for s, e in _line_spans(text, ls, le):
-            out.append(Sentence(text[s:e], s, e))
+    out: list[Sentence] = []
+    for m in _LINES.finditer(text, start, end):
+        _line_sentences(text, m.start(), m.end(), out)
     return out
+
+
+def _line_sentences(text: str, ls: int, le: int, out: list[Sentence]) -> None:
+    """Append the sentences of the line text[ls:le] (bullet marker left out) to `out`."""
+    b = _BULLET.match(text, ls, le)
+    if b:
+        ls = b.end()
+    for s, e in _line_spans(text, ls, le):
+        out.append(Sentence(text[s:e], s, e))
 
 
 # --------------------------------------------------------------------------- furniture
@@ -189,9 +194,13 @@ _PREFIX_WORDS = frozenset("updated breaking print this page news".split())
 _TERMINAL = (".", "!", "?", "\u2026", "\"", "\u201d", "'", "\u2019", ":", ")", ",", ";", "-", "\u2014")
 
 
+_WORD_CHARS = re.compile(r"\w+")
+
+
 def _norm(s: str) -> str:
-    s = unicodedata.normalize("NFKC", s).casefold()
-    return " ".join(re.findall(r"\w+", s))
+    """Comparison key: words only, case-folded."""
+    s = s.lower() if s.isascii() else unicodedata.normalize("NFKC", s).casefold()
+    return " ".join(_WORD_CHARS.findall(s))
 
 
 def _words(s: str) -> list[str]:
@@ -227,12 +236,15 @@ _CREDIT_PREFIX = re.compile(
 )
 
 
+_SHORT = 80  # characters: stray tokens, datelines and bare credits are never longer
+
+
 def _is_caption_credit(s: str) -> bool:
     """Caption line ending in a credit: '... April 20, 2018. REUTERS/Omar Sanadiki',
     '... ties (Turkish Embassy in Cairo)', 'Photo: AFP'."""
-    if _CREDIT_TAIL.search(s) or _CREDIT_LINE.match(s) or _AGENCY_ONLY.match(s):
+    if _CREDIT_TAIL.search(s[-120:]) or _CREDIT_LINE.match(s) or (len(s) <= _SHORT and _AGENCY_ONLY.match(s)):
         return True
-    m = _PAREN_TAIL.search(s)
+    m = _PAREN_TAIL.search(s[-70:]) if s.endswith(")") else None
     if m and not s[: m.start()].rstrip().endswith((".", "!", "?", ",", ";", ":")):
         inner = m.group(1)
         words = _words(inner)
@@ -301,11 +313,11 @@ def prepare(text: str, title: str | None = None) -> Article:
 
     kept: list[tuple[int, int]] = []
     seen: set[str] = set()
-    drop_next_if_caption = False
     for i, ((ls, le), t, n) in enumerate(zip(lines, line_texts, norms)):
         if not n:
             continue  # punctuation only
-        n_words = len(_words(t))
+        n_words = len(t.split())
+        short = len(t) <= _SHORT
         bullet = _BULLET.match(t) is not None
         if title_norm and n == title_norm:
             continue
@@ -317,14 +329,14 @@ def prepare(text: str, title: str | None = None) -> Article:
             continue  # later copy of a repeated line
         if n_words > 25 and (cp := _CREDIT_PREFIX.match(text, ls, le)):
             ls, t = cp.end(), text[cp.end():le]
-        elif _is_stray(t) or _is_dateline(t) or _is_caption_credit(t):
+        elif (short and (_is_stray(t) or _is_dateline(t))) or _is_caption_credit(t):
             continue
         if n_words <= 15 and _BOILERPLATE.match(t) and not (_BYLINE.match(t) and t.endswith(_TERMINAL)):
             continue
         if any_terminal and not bullet and _is_heading(t, n_words):
             continue
         # a caption: a dated or unpunctuated line directly followed by a bare credit line
-        if i + 1 < len(lines) and _is_bare_credit(line_texts[i + 1]) and (
+        if i + 1 < len(lines) and len(line_texts[i + 1]) <= _SHORT and _is_bare_credit(line_texts[i + 1]) and (
                 _CAPTION_DATE.search(t) or not t.endswith(_TERMINAL)):
             continue
         seen.add(n)
@@ -333,13 +345,12 @@ def prepare(text: str, title: str | None = None) -> Article:
         if ls < le:
             kept.append((ls, le))
 
-    sentences: list[Sentence] = []
+    found: list[Sentence] = []
     for ls, le in kept:
-        for s in split_sentences(text, ls, le):
-            if _is_stray(s.text) or _is_dateline(s.text) or _AGENCY_ONLY.match(s.text):
-                continue
-            sentences.append(s)
-    return Article(original=text, sentences=tuple(sentences), title=title)
+        _line_sentences(text, ls, le, found)
+    sentences = tuple(s for s in found if len(s.text) > _SHORT or not (
+        _is_stray(s.text) or _is_dateline(s.text) or _AGENCY_ONLY.match(s.text)))
+    return Article(original=text, sentences=sentences, title=title)
 
 
 def _is_bare_credit(s: str) -> bool:
