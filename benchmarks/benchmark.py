@@ -75,24 +75,39 @@ def median_words(articles: list[dict]) -> float:
 
 # ----------------------------------------------------------------------------- one process
 
-def _time_runs(run, texts: list[str], repeats: int) -> list[float]:
+def _time_runs(run, texts: list[str], repeats: int) -> dict:
+    """Wall and CPU seconds of each of `repeats` passes over texts, after a warm-up."""
     for text in texts[:WARMUP]:
         run(text)
-    seconds = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         for text in texts:
             run(text)
-        seconds.append(time.perf_counter() - start)
-    return seconds
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return {"seconds": wall, "cpu_seconds": cpu}
+
+
+def _count_rejected(analyzer, texts: list[str]) -> int:
+    """Articles the core refuses (e.g. 422: nothing left once page furniture is removed)."""
+    from newsbrief.errors import RequestError
+
+    rejected = 0
+    for text in texts:
+        try:
+            analyzer.handle({"text": text})
+        except RequestError:
+            rejected += 1
+    return rejected
 
 
 def run_stock_sumy(texts: list[str], repeats: int) -> dict:
     """Stock sumy LexRank over every text; called in a child process."""
     from benchmarks._stock_sumy import StockLexRank
 
-    seconds = _time_runs(StockLexRank(), texts, repeats)
-    return {"seconds": seconds, "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+    times = _time_runs(StockLexRank(), texts, repeats)
+    return {**times, "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
 
 def run_core(texts: list[str], repeats: int, model_dir: str) -> dict:
@@ -100,10 +115,19 @@ def run_core(texts: list[str], repeats: int, model_dir: str) -> dict:
     from newsbrief.analyze import Analyzer
     from newsbrief.artifacts import load_model
 
+    from newsbrief.errors import RequestError
+
     analyzer = Analyzer(load_model(model_dir))
-    seconds = _time_runs(lambda text: analyzer.handle({"text": text}), texts, repeats)
-    return {"seconds": seconds, "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-            "model": analyzer.model_info}
+
+    def handle(text):
+        try:
+            analyzer.handle({"text": text})
+        except RequestError:  # counted below; refusing an article is part of the work
+            pass
+
+    times = _time_runs(handle, texts, repeats)
+    return {**times, "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            "model": analyzer.model_info, "rejected": _count_rejected(analyzer, texts)}
 
 
 def in_child(function, *args) -> dict:
@@ -183,6 +207,17 @@ class Service:
                 continue
         return peaks
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time used so far by the master and its live workers."""
+        total = 0
+        for pid in [self.process.pid, *self.worker_pids()]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
+        return total / os.sysconf("SC_CLK_TCK")
+
     def log_tail(self, lines: int = 20) -> str:
         self.log.flush()
         return "\n".join(Path(self.log.name).read_text(errors="replace").splitlines()[-lines:])
@@ -210,7 +245,7 @@ class Service:
         self.stop()
 
 
-def _post(connection: http.client.HTTPConnection, body: dict) -> dict:
+def _post(connection: http.client.HTTPConnection, body: dict, accept=(200,)) -> tuple[int, dict]:
     """POST /v1/analyze on a kept-alive connection (http.client reconnects if the server closed it)."""
     data = json.dumps(body).encode()
     try:
@@ -221,14 +256,15 @@ def _post(connection: http.client.HTTPConnection, body: dict) -> dict:
         connection.request("POST", "/v1/analyze", body=data, headers={"Content-Type": "application/json"})
         response = connection.getresponse()
     payload = response.read()
-    if response.status != 200:
+    if response.status not in accept:
         raise RuntimeError(f"POST /v1/analyze answered {response.status}: {payload[:300]!r}")
-    return json.loads(payload)
+    return response.status, json.loads(payload)
 
 
-def _concurrently(jobs: list, threads: int, port: int, send) -> tuple[float, list[float]]:
-    """Send every job with `threads` client threads, each on its own connection.
-    Returns (wall seconds, per-job latencies)."""
+def _concurrently(jobs: list, threads: int, service: Service, send) -> dict:
+    """Send every job with `threads` client threads, each on its own connection: wall seconds,
+    per-job latencies, CPU seconds of the server and of this (client) process."""
+    port = service.port
     lock = threading.Lock()
     position = iter(range(len(jobs)))
     latencies: list[float] = []
@@ -253,6 +289,7 @@ def _concurrently(jobs: list, threads: int, port: int, send) -> tuple[float, lis
             connection.close()
 
     pool = [threading.Thread(target=client) for _ in range(threads)]
+    server_cpu, client_cpu = service.cpu_seconds(), time.process_time()
     start = time.perf_counter()
     for thread in pool:
         thread.start()
@@ -261,7 +298,13 @@ def _concurrently(jobs: list, threads: int, port: int, send) -> tuple[float, lis
     wall = time.perf_counter() - start
     if errors:
         raise errors[0]
-    return wall, latencies
+    return {"seconds": wall, "latencies": latencies, "server_cpu": service.cpu_seconds() - server_cpu,
+            "client_cpu": time.process_time() - client_cpu}
+
+
+def _collect(runs: list[dict]) -> dict:
+    return {"seconds": [r["seconds"] for r in runs], "cpu_seconds": [r["server_cpu"] for r in runs],
+            "client_cpu_seconds": [r["client_cpu"] for r in runs]}
 
 
 def batches_of(texts: list[str], limit: int, parallel: int) -> list[list[str]]:
@@ -277,25 +320,30 @@ def run_service_batches(service: Service, texts: list[str], repeats: int, limit:
     batches = batches_of(texts, limit, parallel)
     bodies = [{"documents": [{"id": str(i), "text": t} for i, t in enumerate(batch)]} for batch in batches]
 
-    def send(connection, body):
-        results = _post(connection, body)["results"]
-        if len(results) != len(body["documents"]) or any("error" in r for r in results):
-            raise RuntimeError("a batch came back with errors or missing results")
+    rejected = []
 
-    _concurrently(bodies[:parallel], parallel, service.port, send)  # warm-up
-    seconds = [_concurrently(bodies, parallel, service.port, send)[0] for _ in range(repeats)]
-    return {"seconds": seconds, "batches": len(batches), "batch_size": max(map(len, batches)),
-            "in_flight": parallel}
+    def send(connection, body):
+        results = _post(connection, body)[1]["results"]
+        if len(results) != len(body["documents"]):
+            raise RuntimeError("a batch came back with missing results")
+        rejected.append(sum("error" in r for r in results))
+
+    _concurrently(bodies[:parallel], parallel, service, send)  # warm-up
+    runs = [_concurrently(bodies, parallel, service, send) for _ in range(repeats)]
+    return {**_collect(runs), "batches": len(batches), "batch_size": max(map(len, batches)),
+            "in_flight": parallel, "rejected": sum(rejected[-len(batches):])}
 
 
 def run_service_singles(service: Service, texts: list[str], repeats: int, threads: int) -> dict:
-    def send(connection, text):
-        _post(connection, {"text": text})
+    statuses = []
 
-    _concurrently(texts[:WARMUP * threads], threads, service.port, send)  # warm-up
-    runs = [_concurrently(texts, threads, service.port, send) for _ in range(repeats)]
-    return {"seconds": [wall for wall, _ in runs], "latencies": [lat for _, lat in runs],
-            "concurrency": threads}
+    def send(connection, text):
+        statuses.append(_post(connection, {"text": text}, accept=(200, 422))[0])
+
+    _concurrently(texts[:WARMUP * threads], threads, service, send)  # warm-up
+    runs = [_concurrently(texts, threads, service, send) for _ in range(repeats)]
+    return {**_collect(runs), "latencies": [r["latencies"] for r in runs],
+            "concurrency": threads, "rejected": statuses[-len(texts):].count(422)}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -326,13 +374,19 @@ def machine() -> dict:
             "platform": platform.platform(), "versions": versions}
 
 
-def summarise(name: str, seconds: list[float], articles: int, base: float | None, **extra) -> dict:
-    best = min(seconds)
-    rate = articles / best
-    row = {"name": name, "articles_per_second": rate, "ms_per_article": 1000 * best / articles,
+def summarise(name: str, measured: dict, articles: int, base: float | None, **extra) -> dict:
+    """One table row from the runs of one setup: the best (fastest) run, and CPU per article."""
+    seconds, cpu = measured["seconds"], measured["cpu_seconds"]
+    best = min(range(len(seconds)), key=seconds.__getitem__)
+    rate = articles / seconds[best]
+    row = {"name": name, "articles_per_second": rate, "ms_per_article": 1000 * seconds[best] / articles,
            "ratio_vs_stock_sumy": rate / base if base else 1.0,
            "median_articles_per_second": articles / statistics.median(seconds),
-           "seconds": seconds}
+           "cpu_ms_per_article": 1000 * cpu[best] / articles,
+           "seconds": seconds, "cpu_seconds": cpu}
+    if "client_cpu_seconds" in measured:
+        row["client_cpu_ms_per_article"] = 1000 * measured["client_cpu_seconds"][best] / articles
+        row["client_cpu_seconds"] = measured["client_cpu_seconds"]
     row.update(extra)
     return row
 
@@ -343,14 +397,26 @@ def markdown(figures: dict) -> str:
         f"{run['articles']} articles from {run['input']} (seed {run['seed']}), median "
         f"{run['median_words']:.0f} words; best of {run['repeats']} runs; model {run.get('model', '?')}.",
         "",
-        "| what | articles/s | ms/article | × stock sumy | p50 ms | p99 ms | peak memory |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| what | articles/s | × stock sumy | ms/article | CPU ms/article | p50 ms | p99 ms | peak memory |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in figures["results"]:
         p50 = f"{row['p50_ms']:.1f}" if "p50_ms" in row else ""
         p99 = f"{row['p99_ms']:.1f}" if "p99_ms" in row else ""
-        lines.append(f"| {row['name']} | {row['articles_per_second']:.1f} | {row['ms_per_article']:.2f} | "
-                     f"{row['ratio_vs_stock_sumy']:.1f}× | {p50} | {p99} | {row['memory']} |")
+        cpu = f"{row['cpu_ms_per_article']:.2f}"
+        if "client_cpu_ms_per_article" in row:
+            cpu += f" + {row['client_cpu_ms_per_article']:.2f} client"
+        lines.append(f"| {row['name']} | {row['articles_per_second']:.1f} | {row['ratio_vs_stock_sumy']:.1f}× | "
+                     f"{row['ms_per_article']:.2f} | {cpu} | {p50} | {p99} | {row['memory']} |")
+    refused = [f"{row['rejected']} in {row['name']}" for row in figures["results"] if row.get("rejected")]
+    lines += [
+        "",
+        "ms/article = wall time / articles. CPU ms/article = CPU time of the measured process(es) "
+        "(for the service: gunicorn master and workers; the HTTP client's own CPU is shown after +).",
+    ]
+    if refused:
+        lines.append("Articles refused with 422 (nothing left once page furniture is removed), counted "
+                     "as done: " + "; ".join(refused) + ".")
     lines += [
         "",
         f"Machine: {m['nproc']} CPUs, {m['cpu']}; load average at start "
@@ -400,14 +466,15 @@ def run(args) -> dict:
     progress(f"stock sumy LexRank on {n} articles, {args.repeats} runs")
     sumy = in_child(run_stock_sumy, texts, args.repeats)
     base = n / min(sumy["seconds"])
-    results.append(summarise("stock sumy LexRank, 1 process", sumy["seconds"], n, None,
+    results.append(summarise("stock sumy LexRank, 1 process", sumy, n, None,
                              memory=_mb(sumy["peak_rss_kb"]), peak_rss_kb=sumy["peak_rss_kb"]))
 
     progress("analysis core (classification + default summary), 1 process")
     core = in_child(run_core, texts, args.repeats, str(args.model_dir))
     figures["run"]["model"] = core["model"]["version"]
-    results.append(summarise("newsbrief core (topics + default summary), 1 process", core["seconds"], n, base,
-                             memory=_mb(core["peak_rss_kb"]), peak_rss_kb=core["peak_rss_kb"]))
+    results.append(summarise("newsbrief core (topics + default summary), 1 process", core, n, base,
+                             memory=_mb(core["peak_rss_kb"]), peak_rss_kb=core["peak_rss_kb"],
+                             rejected=core["rejected"]))
 
     if args.no_service:
         return figures
@@ -419,13 +486,15 @@ def run(args) -> dict:
     memory = "per worker: " + ", ".join(_mb(kb) for kb in peaks.values())
     results.append(summarise(
         f"service over HTTP, {args.workers} workers, {batch['batches']} batches of ≤{batch['batch_size']} "
-        f"({batch['in_flight']} in flight)", batch["seconds"], n, base,
-        memory=memory, worker_peak_kb=list(peaks.values()), batches=batch["batches"]))
+        f"({batch['in_flight']} in flight)", batch, n, base,
+        memory=memory, worker_peak_kb=list(peaks.values()), batches=batch["batches"],
+        rejected=batch["rejected"]))
     best = min(range(len(single["seconds"])), key=single["seconds"].__getitem__)
     latencies = single["latencies"][best]
     results.append(summarise(
         f"service over HTTP, {args.workers} workers, single articles at concurrency {single['concurrency']}",
-        single["seconds"], n, base, memory=memory, worker_peak_kb=list(peaks.values()),
+        single, n, base, memory=memory, worker_peak_kb=list(peaks.values()),
+        rejected=single["rejected"],
         p50_ms=1000 * percentile(latencies, 50), p99_ms=1000 * percentile(latencies, 99)))
     return figures
 
