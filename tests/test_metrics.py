@@ -1,0 +1,213 @@
+"""GET /metrics: Prometheus text that counts what was sent, by URL rule and status, documents
+of batches included; and one consistent view over several gunicorn workers."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from service.app import create_app
+from service.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLE = "NATO allies agreed on Tuesday to send more troops to the alliance's eastern flank."
+
+
+def samples(text: str) -> list:
+    return [s for family in text_string_to_metric_families(text) for s in family.samples]
+
+
+def value(found: list, name: str, **labels) -> float:
+    return sum(s.value for s in found
+               if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))
+
+
+@pytest.fixture()
+def client(shipped_store):
+    return create_app(shipped_store, Settings()).test_client()
+
+
+def scrape(client) -> list:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    return samples(response.get_data(as_text=True))
+
+
+def test_metrics_parse_as_prometheus_text_and_name_every_family(client):
+    names = {s.name for s in scrape(client)}
+    for family in ("newsbrief_http_requests_in_flight", "newsbrief_model_info", "newsbrief_model_ready",
+                   "newsbrief_worker_memory_bytes"):
+        assert family in names
+
+
+def test_requests_are_counted_by_url_rule_and_status_never_by_raw_path(client):
+    for _ in range(3):
+        client.get("/healthz")
+    client.get("/no/such/article-42")
+    client.post("/healthz")
+    found = scrape(client)
+    assert value(found, "newsbrief_http_requests_total", method="GET", route="/healthz", status="200") == 3
+    assert value(found, "newsbrief_http_requests_total", route="<unmatched>", status="404") == 1
+    assert value(found, "newsbrief_http_requests_total", route="<unmatched>", status="405") == 1
+    assert not any("article-42" in v for s in found for v in s.labels.values())
+
+
+def test_every_document_of_a_batch_is_counted_and_rejected_ones_apart(client):
+    documents = [{"id": i, "text": ARTICLE} for i in range(3)] + [{"id": "empty", "text": "  \n"}]
+    assert client.post("/v1/analyze", json={"documents": documents}).status_code == 200
+    assert client.post("/v1/analyze", json={"text": ARTICLE}).status_code == 200
+    found = scrape(client)
+    assert value(found, "newsbrief_documents_total", outcome="analysed") == 4
+    assert value(found, "newsbrief_documents_total", outcome="rejected") == 1
+    assert value(found, "newsbrief_http_requests_total", method="POST", route="/v1/analyze", status="200") == 2
+
+
+def test_a_refused_request_analyses_no_document(client):
+    assert client.post("/v1/analyze", json={"title": "no text"}).status_code == 400
+    assert client.post("/v1/analyze", data="x", content_type="text/plain").status_code == 415
+    found = scrape(client)
+    assert value(found, "newsbrief_documents_total") == 0
+    assert value(found, "newsbrief_http_requests_total", route="/v1/analyze", status="400") == 1
+    assert value(found, "newsbrief_http_requests_total", route="/v1/analyze", status="415") == 1
+
+
+def test_latency_histogram_observes_each_request_once(client):
+    for _ in range(2):
+        client.post("/v1/analyze", json={"text": ARTICLE})
+    found = scrape(client)
+    labels = dict(method="POST", route="/v1/analyze")
+    assert value(found, "newsbrief_http_request_duration_seconds_count", **labels) == 2
+    assert value(found, "newsbrief_http_request_duration_seconds_sum", **labels) > 0
+    assert value(found, "newsbrief_http_request_duration_seconds_bucket", le="+Inf", **labels) == 2
+
+
+def test_methods_outside_http_are_grouped_so_labels_stay_bounded(client):
+    client.open("/healthz", method="BREW")
+    found = scrape(client)
+    assert value(found, "newsbrief_http_requests_total", method="OTHER") == 1
+    assert not any(s.labels.get("method") == "BREW" for s in found)
+
+
+def test_model_info_names_the_served_model_and_ready_is_one(client, shipped_store):
+    found = scrape(client)
+    info = [s.labels for s in found if s.name == "newsbrief_model_info" and s.value == 1]
+    assert info == [shipped_store.analyzer.model_info]
+    assert value(found, "newsbrief_model_ready") == 1
+
+
+def test_without_a_model_ready_is_zero_and_no_model_is_named(tmp_path):
+    from service.store import ModelStore
+
+    client = create_app(ModelStore(tmp_path), Settings()).test_client()
+    found = scrape(client)
+    assert value(found, "newsbrief_model_ready") == 0
+    assert not [s for s in found if s.name == "newsbrief_model_info" and s.value == 1]
+
+
+def test_in_flight_counts_only_the_scrape_itself_once_requests_are_done(client):
+    client.get("/healthz")
+    assert value(scrape(client), "newsbrief_http_requests_in_flight") == 1
+
+
+def test_worker_memory_is_reported_in_bytes(client):
+    assert value(scrape(client), "newsbrief_worker_memory_bytes") > 10 * 2 ** 20
+
+
+# --- several gunicorn workers ---------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def post(url: str, body: bytes) -> int:
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return answer.status
+
+
+@pytest.fixture()
+def metrics_dir(tmp_path):
+    """A PROMETHEUS_MULTIPROC_DIR holding a previous run's counter, which must not show."""
+    path = tmp_path / "prometheus"
+    path.mkdir()
+    stale = ("from prometheus_client import Counter; Counter('newsbrief_http_requests', 'x', "
+             "['method', 'route', 'status']).labels('GET', '/stale', '200').inc(7)")
+    subprocess.run([sys.executable, "-c", stale], env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(path)},
+                   check=True)
+    assert list(path.glob("counter_*.db"))
+    return path
+
+
+@pytest.mark.slow
+def test_two_gunicorn_workers_report_one_sum_and_drop_a_dead_worker(tmp_path, metrics_dir):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "2",
+           "MODEL_DIR": str(ROOT / "models"), "LOG_LEVEL": "warning",
+           "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    with open(tmp_path / "server.log", "w+") as log:
+        server = subprocess.Popen([sys.executable, "-m", "service"], cwd=ROOT, env=env, stdout=log, stderr=log)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if get(base + "/readyz")[0] == 200:
+                        break
+                except OSError:
+                    pass
+                assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()
+                time.sleep(0.2)
+            for _ in range(40):
+                get(base + "/healthz")
+            batch = b'{"documents": [{"text": "Troops crossed the border."}, {"text": "Ministers met."}]}'
+            for _ in range(3):
+                assert post(base + "/v1/analyze", batch) == 200
+
+            def view():
+                status, text = get(base + "/metrics")
+                assert status == 200
+                return samples(text)
+
+            views = [view() for _ in range(6)]  # whichever worker answers, the figures are the sum
+            for found in views:
+                assert value(found, "newsbrief_http_requests_total", route="/healthz", status="200") == 40
+                assert value(found, "newsbrief_documents_total", outcome="analysed") == 6
+                assert value(found, "newsbrief_http_requests_total", route="/stale") == 0
+            memory = {s.labels["pid"]: s.value for s in views[-1] if s.name == "newsbrief_worker_memory_bytes"}
+            assert len(memory) == 2 and all(v > 10 * 2 ** 20 for v in memory.values())
+
+            killed = int(next(iter(memory)))
+            os.kill(killed, signal.SIGKILL)  # gunicorn replaces it; its live gauges must go
+            deadline = time.monotonic() + 30
+            while True:
+                found = view()
+                pids = {s.labels["pid"] for s in found if s.name == "newsbrief_worker_memory_bytes"}
+                if len(pids) == 2 and str(killed) not in pids:
+                    break
+                assert time.monotonic() < deadline, f"memory still reported for {pids}"
+                time.sleep(0.3)
+            assert value(found, "newsbrief_http_requests_total", route="/healthz", status="200") == 40
+            assert value(found, "newsbrief_http_requests_in_flight") == 1
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
