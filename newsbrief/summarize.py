@@ -66,9 +66,7 @@ def summarize(article: Article, count: int, algorithm: str = DEFAULT_ALGORITHM) 
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise InvalidRequest(f"summary.sentences must be a positive integer, not {count!r}.",
                              field="summary.sentences")
-    candidates = _distinct(article.sentences)
-    if algorithm != "lead":
-        candidates = candidates[:MAX_SENTENCES]
+    candidates = _distinct(article.sentences, count if algorithm == "lead" else MAX_SENTENCES)
     if not candidates:
         return []
     scores = _SCORERS[algorithm]([s.text for s in candidates], count)
@@ -76,8 +74,8 @@ def summarize(article: Article, count: int, algorithm: str = DEFAULT_ALGORITHM) 
     return [(candidates[i], float(scores[i])) for i in sorted(best)]
 
 
-def _distinct(sentences: Sequence[Sentence]) -> list[Sentence]:
-    """First occurrence of each sentence (compared case- and space-insensitively)."""
+def _distinct(sentences: Sequence[Sentence], limit: int) -> list[Sentence]:
+    """The first `limit` distinct sentences (compared case- and space-insensitively)."""
     seen: set[str] = set()
     out = []
     for s in sentences:
@@ -85,6 +83,8 @@ def _distinct(sentences: Sequence[Sentence]) -> list[Sentence]:
         if key not in seen:
             seen.add(key)
             out.append(s)
+            if len(out) == limit:
+                break
     return out
 
 

@@ -71,18 +71,21 @@ _WORD_AFTER = re.compile(r"[^\W\d_]+")
 
 def _is_boundary(line: str, m: re.Match) -> bool:
     """Does the punctuation run in `m` end a sentence?"""
-    rest = line[m.end():].lstrip()
-    if not rest:
-        return True
-    if m.end() < len(line) and not line[m.end()].isspace():
+    end = len(line)
+    if m.end() < end and not line[m.end()].isspace():
         return True  # glued boundary matched by the second and third patterns
-    i = 0
-    while i < len(rest) and rest[i] in _OPENING:
+    j = m.end()
+    while j < end and line[j].isspace():
+        j += 1
+    if j == end:
+        return True
+    i = j
+    while i < end and line[i] in _OPENING:
         i += 1
-    if i == len(rest):
+    if i == end:
         return False
-    first = rest[i]
-    if (first.islower() and i == 0) or first in ",;:)]}%":
+    first = line[i]
+    if (first.islower() and i == j) or first in ",;:)]}%":
         return False  # "e.g. lower-case", "... said.” he", continuation
     punct = m.group(0).rstrip("\"'\u201d\u2019\u00bb)]")
     if punct != ".":
@@ -94,7 +97,7 @@ def _is_boundary(line: str, m: re.Match) -> bool:
         k -= 1
     token = line[k:m.start()]
     bare = token.rstrip(".").lower()
-    word = _WORD_AFTER.match(rest, i)
+    word = _WORD_AFTER.match(line, i)
     opener = word is not None and word.group(0).lower() in _OPENERS
     if bare in _TITLES:
         return False

@@ -1,6 +1,7 @@
 """newsbrief.text: page furniture is removed, genuine sentences stay, offsets index the input."""
 from __future__ import annotations
 
+import functools
 import json
 import pathlib
 
@@ -155,6 +156,7 @@ def test_non_ascii_text_keeps_code_point_offsets():
 
 # ------------------------------------------------------------------ offset invariant (property)
 
+@functools.lru_cache(maxsize=None)
 def _real_texts(limit: int = 400) -> list[tuple[str, str | None]]:
     texts = []
     for path in (KEYSENTENCES, CORPUS):

@@ -1,0 +1,172 @@
+"""newsbrief.summarize: every algorithm, odd inputs, the fast LexRank/TextRank against sumy's own."""
+from __future__ import annotations
+
+import json
+import pathlib
+
+import pytest
+
+from newsbrief.errors import InvalidRequest
+from newsbrief.summarize import ALGORITHMS, DEFAULT_ALGORITHM, MAX_SENTENCES, summarize
+from newsbrief.text import prepare
+
+SHARED = pathlib.Path(__file__).resolve().parents[2] / "shared"
+EXAMPLES = SHARED / "examples"
+SUMMARIES = SHARED / "summaries"
+
+ARTICLE = """Russian troops deployed near the Lebanese border this week, officials said.
+The move caused friction with Iran-backed forces including Hezbollah, two officials told Reuters.
+“Now it is resolved,” said a military commander.
+Syrian army soldiers took over three positions where the Russians had deployed near Qusayr.
+Israel has mounted numerous attacks against Hezbollah and other Iran-backed targets in Syria.
+Russia and Iran-backed forces such as Hezbollah have worked together against the insurgency.
+Israel wants Iranian and Iran-backed forces away from its border with Syria.
+"""
+
+
+def picked(text: str, count: int, algorithm: str) -> list[str]:
+    return [s.text for s, _ in summarize(prepare(text), count, algorithm)]
+
+
+def test_the_documented_algorithms_are_offered_and_the_default_is_one_of_them():
+    assert {"lead", "lexrank", "textrank", "lsa", "luhn"} <= set(ALGORITHMS)
+    assert DEFAULT_ALGORITHM in ALGORITHMS
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_summary_sentences_come_from_the_article_in_article_order(algorithm):
+    article = prepare(ARTICLE)
+    chosen = summarize(article, 3, algorithm)
+    assert len(chosen) == 3
+    starts = [s.start for s, _ in chosen]
+    assert starts == sorted(starts)
+    for sentence, score in chosen:
+        assert sentence in article.sentences
+        assert ARTICLE[sentence.start:sentence.end] == sentence.text
+        assert isinstance(score, float)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_an_article_shorter_than_the_request_returns_all_its_sentences(algorithm):
+    text = "The talks resumed in Geneva. Diplomats expect a deal."
+    assert picked(text, 5, algorithm) == ["The talks resumed in Geneva.", "Diplomats expect a deal."]
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_a_one_sentence_article_returns_that_sentence(algorithm):
+    assert picked("Troops withdrew from the border on Monday.", 3, algorithm) == [
+        "Troops withdrew from the border on Monday."]
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_an_article_without_full_stops_is_summarised_line_by_line(algorithm):
+    text = "troops withdrew from the border on monday\nthe ceasefire held overnight\ntalks resume next week in geneva"
+    chosen = picked(text, 2, algorithm)
+    assert len(chosen) == 2 and set(chosen) <= set(text.split("\n"))
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_a_bullet_list_is_summarised_without_its_markers(algorithm):
+    text = ("Key points of the budget:\n- An increase in the stamp duty threshold\n"
+            "- A freeze on petrol duty for pensioners\n* An extension of the tax credit scheme")
+    for sentence in picked(text, 3, algorithm):
+        assert not sentence.startswith(("-", "*"))
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_repeated_sentences_are_never_picked_twice(algorithm):
+    repeated = "Hezbollah objected to the uncoordinated Russian move near the border."
+    text = " ".join([repeated, "Russian troops deployed near Qusayr.", repeated, repeated,
+                     "Syrian soldiers took over the Russian positions.", repeated.upper()])
+    chosen = picked(text, 3, algorithm)
+    assert len({c.casefold() for c in chosen}) == len(chosen) == 3
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_non_ascii_articles_are_summarised(algorithm):
+    text = ("Türkiye’s ambassador Salih Mutlu Şen met officials in Cairo. "
+            "Ελλάδα and Türkiye discussed NATO’s southern neighbourhood. "
+            "Москва declined to comment on the talks. 会谈将继续。")
+    chosen = summarize(prepare(text), 2, algorithm)
+    assert len(chosen) == 2
+    assert all(text[s.start:s.end] == s.text for s, _ in chosen)
+
+
+def test_centrality_algorithms_consider_only_the_first_max_sentences():
+    sentences = [f"Report number {i} says the border talks in city {i % 97} continue." for i in range(10_000)]
+    article = prepare(" ".join(sentences))
+    assert len(article.sentences) == 10_000
+    for algorithm in ALGORITHMS:
+        chosen = summarize(article, 3, algorithm)
+        assert len(chosen) == 3
+        assert all(article.sentences.index(s) < MAX_SENTENCES for s, _ in chosen)
+
+
+def test_an_article_without_sentences_gives_an_empty_summary():
+    assert summarize(prepare("TT\n20"), 3) == []
+
+
+@pytest.mark.parametrize("algorithm, count", [("bogus", 3), ("LexRank", 3), ("lead", 0), ("lead", -1), ("lead", 2.5)])
+def test_bad_options_raise_invalid_request_naming_the_choices(algorithm, count):
+    with pytest.raises(InvalidRequest) as error:
+        summarize(prepare(ARTICLE), count, algorithm)
+    assert ("lexrank" in error.value.message) or ("positive integer" in error.value.message)
+
+
+# ------------------------------------------------------------------------------ the default
+
+def test_default_always_keeps_the_lede_so_one_sentence_equals_lead():
+    for text in (ARTICLE, (EXAMPLES / "qusayr_deployment.txt").read_text(encoding="utf-8")):
+        assert picked(text, 1, DEFAULT_ALGORITHM) == picked(text, 1, "lead")
+
+
+def test_default_prefers_a_reported_sentence_to_a_quote_at_the_same_place():
+    chosen = picked(ARTICLE, 3, DEFAULT_ALGORITHM)
+    assert "“Now it is resolved,” said a military commander." not in chosen
+    assert "“Now it is resolved,” said a military commander." in picked(ARTICLE, 3, "lead")
+
+
+@pytest.mark.parametrize("name", ["qusayr_deployment.txt", "egypt_nato_ties.txt"])
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_example_summaries_hold_no_furniture(name, algorithm):
+    text = (EXAMPLES / name).read_text(encoding="utf-8")
+    for sentence, _ in summarize(prepare(text), 5, algorithm):
+        assert text[sentence.start:sentence.end] == sentence.text
+        assert "REUTERS/" not in sentence.text and "(Turkish Embassy in Cairo)" not in sentence.text
+        assert sentence.text not in ("TT", "20")
+
+
+def _rows(name: str, limit: int) -> list[dict]:
+    path = SUMMARIES / name
+    if not path.exists():
+        pytest.skip(f"{path} not present")
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for _, line in zip(range(limit), fh)]
+
+
+def test_default_beats_lead_on_the_editors_key_sentences():
+    rouge_scorer = pytest.importorskip("rouge_score.rouge_scorer")
+    scorer = rouge_scorer.RougeScorer(["rouge2"], use_stemmer=True)
+    totals = {"lead": 0.0, DEFAULT_ALGORITHM: 0.0}
+    for row in _rows("keysentences_dev.jsonl", 100):
+        article = prepare(row["text"], row["title"])
+        for algorithm in totals:
+            summary = " ".join(s.text for s, _ in summarize(article, 3, algorithm))
+            totals[algorithm] += sum(scorer.score(r, summary)["rouge2"].fmeasure for r in row["references"])
+    assert totals[DEFAULT_ALGORITHM] > totals["lead"]
+
+
+# ------------------------------------------------------------- fast implementations vs sumy
+
+@pytest.mark.parametrize("fast, stock", [("lexrank", "sumy-lexrank"), ("textrank", "sumy-textrank")])
+def test_fast_implementation_picks_the_same_sentences_as_sumy(fast, stock):
+    rows = _rows("bbc_dev.jsonl", 1500)[::25]  # 60 articles spread over the categories
+    same = 0
+    for row in rows:
+        article = prepare(row["text"], row["title"])
+        fast_scores = summarize(article, 3, fast)
+        stock_scores = summarize(article, 3, stock)
+        same += [s for s, _ in fast_scores] == [s for s, _ in stock_scores]
+        for (_, a), (_, b) in zip(fast_scores, stock_scores):
+            assert a == pytest.approx(b, rel=1e-6, abs=1e-9) or [s for s, _ in fast_scores] != [s for s, _ in stock_scores]
+    assert same >= 0.95 * len(rows)
