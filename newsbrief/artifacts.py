@@ -338,6 +338,8 @@ def save_version(root, model_object, metadata: dict, extra_files: dict[str, byte
             target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
             _write_file(target, data)
             files[extra] = hashlib.sha256(data).hexdigest()
+        for folder in {(staging / extra).parent for extra in extra_files} - {staging}:
+            _fsync_dir(folder)
         base = f"{name}-{created:%Y%m%dT%H%M%S}Z-{model_sha[:8]}"
         meta = dict(metadata)
         meta.update(name=name, created_at=created.isoformat(timespec="microseconds"), model_file=MODEL_FILE,
