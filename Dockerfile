@@ -34,6 +34,7 @@ WORKDIR /app
 RUN groupadd --system --gid 10001 newsbrief \
  && useradd --system --uid 10001 --gid 10001 --home-dir /app --no-create-home --shell /usr/sbin/nologin newsbrief
 COPY --from=build /opt/venv /opt/venv
+COPY pyproject.toml ./
 COPY newsbrief/ newsbrief/
 COPY service/ service/
 COPY models/ models/

@@ -7,7 +7,9 @@ Error codes and statuses come from newsbrief.errors. Responses are described her
 from __future__ import annotations
 
 import copy
+import tomllib
 from importlib import metadata
+from pathlib import Path
 
 from flask import Flask, jsonify
 
@@ -15,6 +17,7 @@ from newsbrief import errors, schema
 from newsbrief.summarize import ALGORITHMS, DEFAULT_ALGORITHM
 
 OPENAPI_VERSION = "3.1.0"
+PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
 # The request definitions, by component name: each is referenced, never copied by hand.
 REQUEST_SCHEMAS = {
@@ -174,12 +177,22 @@ def _responses(ok: dict, *statuses: int) -> dict:
     return answer
 
 
+def _version() -> str:
+    """The project's version: installed metadata, else pyproject.toml beside the code (the image)."""
+    try:
+        return metadata.version("newsbrief")
+    except metadata.PackageNotFoundError:
+        pass
+    try:
+        with open(PYPROJECT, "rb") as handle:
+            return tomllib.load(handle)["project"]["version"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown"
+
+
 def build(max_body: int | None = None) -> dict:
     """The whole OpenAPI document (a fresh dict on every call)."""
-    try:
-        version = metadata.version("newsbrief")
-    except metadata.PackageNotFoundError:
-        version = "0"
+    version = _version()
     schemas = {name: _referencing(d, name) for name, d in REQUEST_SCHEMAS.items()}
     schemas.update(copy.deepcopy(RESPONSE_SCHEMAS))
     responses = {}
