@@ -188,20 +188,26 @@ def test_two_gunicorn_workers_report_one_sum_and_drop_a_dead_worker(tmp_path, me
                 assert status == 200
                 return samples(text)
 
+            def memory(found):
+                return {s.labels["pid"]: s.value for s in found if s.name == "newsbrief_worker_memory_bytes"}
+
+            deadline = time.monotonic() + 30
+            while len(memory(view())) < 2:  # the second worker may still be loading the model
+                assert time.monotonic() < deadline, "one worker never reported"
+                time.sleep(0.2)
             views = [view() for _ in range(6)]  # whichever worker answers, the figures are the sum
             for found in views:
                 assert value(found, "newsbrief_http_requests_total", route="/healthz", status="200") == 40
                 assert value(found, "newsbrief_documents_total", outcome="analysed") == 6
                 assert value(found, "newsbrief_http_requests_total", route="/stale") == 0
-            memory = {s.labels["pid"]: s.value for s in views[-1] if s.name == "newsbrief_worker_memory_bytes"}
-            assert len(memory) == 2 and all(v > 10 * 2 ** 20 for v in memory.values())
+                assert len(memory(found)) == 2 and all(v > 10 * 2 ** 20 for v in memory(found).values())
 
-            killed = int(next(iter(memory)))
+            killed = int(next(iter(memory(views[-1]))))
             os.kill(killed, signal.SIGKILL)  # gunicorn replaces it; its live gauges must go
             deadline = time.monotonic() + 30
             while True:
                 found = view()
-                pids = {s.labels["pid"] for s in found if s.name == "newsbrief_worker_memory_bytes"}
+                pids = set(memory(found))
                 if len(pids) == 2 and str(killed) not in pids:
                     break
                 assert time.monotonic() < deadline, f"memory still reported for {pids}"
