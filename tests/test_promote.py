@@ -16,7 +16,7 @@ from sklearn.pipeline import make_pipeline
 from newsbrief import artifacts
 from newsbrief.artifacts import current_version, load_model, read_history, save_version
 from training import promote
-from training.corpus import load_corpus
+from training.corpus import corpus_sha256, load_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ["conflict", "diplomacy", "alliances"]
@@ -256,3 +256,12 @@ def test_the_command_compares_real_topic_models_through_the_service_text_pipelin
 def _write(path, rows):
     path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     return path
+
+
+def test_evaluating_on_a_models_own_training_corpus_draws_a_warning(registry, estimator, held_out, capsys):
+    data_hash = corpus_sha256(load_corpus([held_out], min_per_label=1))
+    save(registry, estimator, GOOD)
+    trained_on_it = save_version(registry, estimator, {"labels": LABELS, "thresholds": GOOD,
+                                                       "corpus": {"sha256": data_hash}}).name
+    assert run("--models", registry, "--candidate", trained_on_it, "--data", held_out) == 0
+    assert f"the held-out data is the corpus {trained_on_it} was trained on" in capsys.readouterr().err

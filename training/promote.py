@@ -181,7 +181,9 @@ def promote(root: Path, candidate_name: str, data: list[str], tolerance: float, 
                          + "\n  ".join(error.problems)) from None
     data_hash = corpus_sha256(records)
     for model in filter(None, (candidate, current)):
-        if model.metadata.get("corpus_sha256") == data_hash:
+        corpus = model.metadata.get("corpus")
+        trained_on = model.metadata.get("corpus_sha256") or (corpus.get("sha256") if isinstance(corpus, dict) else None)
+        if trained_on == data_hash:
             print(f"warning: the held-out data is the corpus {model.version} was trained on; "
                   "its figures will be flattering.", file=sys.stderr)
     texts = model_inputs(records)
@@ -270,12 +272,18 @@ def list_registry(root: Path) -> int:
             meta = artifacts.read_metadata(root / name)
         except ArtifactError:
             meta = {}
-        metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
-        macro = metrics.get("macro_f1")
+        macro = _dig(meta, "evaluation", "cv", "macro_f1")
+        macro = _dig(meta, "metrics", "macro_f1") if macro is None else macro
         figure = f"cv macro-F1 {macro:.3f}" if isinstance(macro, (int, float)) else ""
         marker = "*" if name == current_name else " "
         print(f"{marker} {name}  {meta.get('created_at', '?')}  {figure}".rstrip())
     return PROMOTED
+
+
+def _dig(value, *keys):
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
 
 
 def main(argv=None) -> int:
