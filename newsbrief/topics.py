@@ -1,0 +1,235 @@
+"""Multi-label topic classifier: TF-IDF words and word pairs, one logistic regression per label.
+
+Each label gets its own yes/no decision (probability >= that label's threshold), so an article can
+have several topics or none. Place names (countries, nationalities, capitals, Syrian towns ...) are
+replaced by one placeholder token before counting, so that "Syria" alone cannot mean conflict and
+renaming a country does not change a decision.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable, Sequence
+
+import numpy as np
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted
+
+LABELS = ("conflict", "diplomacy", "alliances")
+PLACE = "xplacex"  # the token every place name becomes; shown as "<place>" in explanations
+
+_PLACES = """
+afghanistan afghan afghans albania albanian algeria algerian angola angolan argentina argentine
+armenia armenian armenians australia australian australians austria austrian azerbaijan azerbaijani azeri
+bahrain bahraini bangladesh bangladeshi belarus belarusian belgium belgian bolivia bolivian bosnia bosnian
+brazil brazilian britain british bulgaria bulgarian burma burmese myanmar cambodia cambodian cameroon
+canada canadian canadians chad chadian chile chilean china chinese colombia colombian congo congolese
+croatia croatian cuba cuban cubans cyprus cypriot czech denmark danish egypt egyptian egyptians eritrea
+eritrean estonia estonian ethiopia ethiopian finland finnish france french georgia georgian germany german
+germans ghana ghanaian greece greek hungary hungarian india indian indians indonesia indonesian iran iranian
+iranians iraq iraqi iraqis ireland irish israel israeli israelis italy italian italians japan japanese
+jordan jordanian kazakhstan kazakh kenya kenyan korea korean koreans kosovo kuwait kuwaiti kyrgyzstan latvia
+latvian lebanon lebanese liberia liberian libya libyan libyans lithuania lithuanian macedonia malaysia
+malaysian mali malian mexico mexican moldova mongolia montenegro morocco moroccan mozambique namibia nepal
+netherlands dutch nigeria nigerian niger norway norwegian oman omani pakistan pakistani pakistanis palestine
+palestinian palestinians peru peruvian philippines filipino poland polish portugal portuguese qatar qatari
+romania romanian russia russian russians rwanda rwandan saudi saudis senegal serbia serbian serb serbs
+singapore slovakia slovenia somalia somali spain spanish sudan sudanese sweden swedish switzerland swiss
+syria syrian syrians taiwan taiwanese tajikistan tanzania thailand thai tunisia tunisian turkey turkish
+turks türkiye turkmenistan uganda ugandan ukraine ukrainian ukrainians uzbekistan venezuela venezuelan vietnam
+vietnamese yemen yemeni yemenis zambia zimbabwe america american americans england english scotland
+scottish wales welsh europe european europeans africa african asia asian kurd kurds kurdish kurdistan arab
+arabs arabia emirates emirati uae usa uk
+damascus aleppo idlib homs hama daraa deraa raqqa deir ezzor zor zour qusayr ghouta douma latakia tartus
+palmyra afrin manbij kobani hasaka qamishli quneitra golan sweida jobar darayya yarmouk qalamoun
+baghdad mosul basra fallujah ramadi kirkuk erbil tikrit tehran beirut amman ankara istanbul cairo riyadh
+jerusalem gaza sanaa aden tripoli benghazi kabul kandahar helmand islamabad moscow kiev kyiv washington
+london paris berlin brussels beijing tokyo delhi seoul pyongyang sochi astana geneva vienna crimea donbas
+donetsk luhansk balkans caucasus sinai
+"""
+# two-word names whose words are not place names on their own
+_PLACE_PAIRS = (("united", "states"), ("united", "kingdom"), ("new", "york"), ("tel", "aviv"),
+                ("middle", "east"), ("sri", "lanka"), ("new", "zealand"), ("abu", "dhabi"))
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+def classification_text(article) -> str:
+    """What the classifier sees for a prepared Article: its title (if any) and its cleaned body."""
+    title = (article.title or "").strip()
+    body = article.body
+    return f"{title}\n{body}" if title else body
+
+
+class PlaceTokenizer:
+    """Word tokens (2+ characters) with place names replaced by PLACE. Expects lower-cased text."""
+
+    def __init__(self, places: Iterable[str] = _PLACES.split(), pairs=_PLACE_PAIRS):
+        # the lists live in the instance, so a pickled model keeps the exact ones it was trained with
+        self.places = frozenset(places)
+        self.pairs = frozenset(tuple(p) for p in pairs)
+
+    def __call__(self, text: str) -> list[str]:
+        tokens: list[str] = []
+        previous = None
+        for token in _TOKEN.findall(text):
+            if (previous, token) in self.pairs:
+                tokens[-1] = PLACE
+            else:
+                tokens.append(PLACE if token in self.places else token)
+            previous = token
+        return tokens
+
+
+def logistic(C: float, class_weight, random_state) -> LogisticRegression:
+    """The per-label model (liblinear's dual solver: fast when terms outnumber articles)."""
+    return LogisticRegression(C=C, class_weight=class_weight, solver="liblinear", dual=True,
+                              max_iter=1000, random_state=random_state)
+
+
+def label_matrix(label_sets: Iterable[Iterable[str]], labels: Sequence[str] = LABELS) -> np.ndarray:
+    """0/1 matrix (n, len(labels)) from label sets such as [("conflict",), ()]."""
+    return np.array([[label in set(chosen) for label in labels] for chosen in label_sets],
+                    dtype=int).reshape(-1, len(labels))
+
+
+class TopicClassifier(ClassifierMixin, BaseEstimator):
+    """One binary TF-IDF + logistic-regression decision per label.
+
+    Parameters
+    ----------
+    labels : label names, in output column order.
+    ngram_range, min_df, max_df, sublinear_tf, max_features : passed to TfidfVectorizer.
+    mask_places : replace place names by one placeholder token.
+    C : inverse regularisation strength, one float or a {label: float} dict.
+    class_weight : "balanced" (default) counts the rare "yes" answers up, or None.
+    thresholds : {label: probability} decision thresholds; None means 0.5 for every label.
+    random_state : seed for the solver.
+    """
+
+    def __init__(self, labels=LABELS, ngram_range=(1, 2), min_df=2, max_df=0.9, sublinear_tf=True,
+                 max_features=None, mask_places=True, C=4.0, class_weight="balanced", thresholds=None,
+                 random_state=0):
+        self.labels = labels
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.max_df = max_df
+        self.sublinear_tf = sublinear_tf
+        self.max_features = max_features
+        self.mask_places = mask_places
+        self.C = C
+        self.class_weight = class_weight
+        self.thresholds = thresholds
+        self.random_state = random_state
+
+    # -- fitting -------------------------------------------------------------------------------
+
+    def build_vectorizer(self) -> TfidfVectorizer:
+        """A fresh, unfitted TfidfVectorizer with this estimator's settings."""
+        return TfidfVectorizer(
+            lowercase=True, tokenizer=PlaceTokenizer() if self.mask_places else _TOKEN.findall,
+            token_pattern=None, ngram_range=tuple(self.ngram_range), min_df=self.min_df,
+            max_df=self.max_df, sublinear_tf=self.sublinear_tf, max_features=self.max_features,
+            dtype=np.float32)
+
+    def _C_for(self, label: str) -> float:
+        return float(self.C[label]) if isinstance(self.C, dict) else float(self.C)
+
+    def fit(self, X: Sequence[str], y, sample_weight=None):
+        """Learn from texts X and y: a 0/1 matrix (n, labels) or a list of label sets."""
+        labels = tuple(self.labels)
+        texts = _as_texts(X)
+        y = np.asarray(y) if not _is_label_sets(y) else label_matrix(y, labels)
+        if y.shape != (len(texts), len(labels)):
+            raise ValueError(f"y must have shape ({len(texts)}, {len(labels)}) for {len(texts)} texts and "
+                             f"labels {list(labels)}, not {y.shape}")
+        for j, label in enumerate(labels):
+            if len(np.unique(y[:, j])) < 2:
+                raise ValueError(f"label {label!r} needs both positive and negative examples to learn; "
+                                 f"all {len(texts)} examples have {int(y[0, j])}")
+        self.vectorizer_ = self.build_vectorizer()
+        features = self.vectorizer_.fit_transform(texts)
+        self.vectorizer_.stop_words_ = None  # only needed for introspection; it would bloat the pickle
+        coefs, intercepts = [], []
+        for j, label in enumerate(labels):
+            model = logistic(self._C_for(label), self.class_weight, self.random_state)
+            model.fit(features, y[:, j], sample_weight=sample_weight)
+            coefs.append(model.coef_[0])
+            intercepts.append(model.intercept_[0])
+        self.labels_ = labels
+        self.coef_ = np.asarray(coefs, dtype=np.float32)
+        self.intercept_ = np.asarray(intercepts, dtype=np.float64)
+        given = dict(self.thresholds or {})
+        unknown = set(given) - set(labels)
+        if unknown:
+            raise ValueError(f"thresholds name labels {sorted(unknown)} that are not in {list(labels)}")
+        self.thresholds_ = {label: float(given.get(label, 0.5)) for label in labels}
+        self.feature_names_ = self.vectorizer_.get_feature_names_out()
+        return self
+
+    # -- predicting ----------------------------------------------------------------------------
+
+    def decision_function(self, X: Sequence[str]) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        features = self.vectorizer_.transform(_as_texts(X))
+        return np.asarray(features @ self.coef_.T, dtype=np.float64) + self.intercept_
+
+    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
+        """Probability of each label, shape (n, len(labels)), values in 0..1."""
+        return expit(self.decision_function(X))
+
+    def predict(self, X: Sequence[str]) -> np.ndarray:
+        """0/1 matrix: 1 where a label's probability reaches its threshold."""
+        proba = self.predict_proba(X)
+        cut = np.array([self.thresholds_[label] for label in self.labels_])
+        return (proba >= cut).astype(int)
+
+    def predict_labels(self, X: Sequence[str]) -> list[tuple[str, ...]]:
+        """The predicted label set of each text (possibly empty), labels in their usual order."""
+        return [tuple(label for label, yes in zip(self.labels_, row) if yes) for row in self.predict(X)]
+
+    # -- explaining ----------------------------------------------------------------------------
+
+    def explain(self, text: str, top: int = 8) -> dict[str, list[dict]]:
+        """Per label, the terms of this text that pushed its score up most (tf-idf value x weight)."""
+        check_is_fitted(self, "coef_")
+        row = self.vectorizer_.transform([str(text)])
+        indices, values = row.indices, row.data
+        result = {}
+        for j, label in enumerate(self.labels_):
+            contributions = values * self.coef_[j, indices]
+            order = np.argsort(-contributions, kind="stable")
+            result[label] = [{"term": _display(self.feature_names_[indices[k]]),
+                              "weight": round(float(contributions[k]), 4)}
+                             for k in order[:max(int(top), 0)] if contributions[k] > 0]
+        return result
+
+    def top_terms(self, label: str, count: int = 20) -> list[tuple[str, float]]:
+        """The terms with the largest positive weights for `label` (the model's own vocabulary)."""
+        check_is_fitted(self, "coef_")
+        weights = self.coef_[self.labels_.index(label)]
+        order = np.argsort(-weights, kind="stable")[:count]
+        return [(_display(self.feature_names_[k]), float(weights[k])) for k in order]
+
+
+def _display(term: str) -> str:
+    return term.replace(PLACE, "<place>")
+
+
+def _is_label_sets(y) -> bool:
+    """True for [("conflict",), (), ...]; False for a 0/1 matrix."""
+    if isinstance(y, np.ndarray):
+        return False
+    return all(isinstance(item, (tuple, list, set, frozenset)) and all(isinstance(v, str) for v in item)
+               for item in y)
+
+
+def _as_texts(X) -> list[str]:
+    if isinstance(X, str):
+        raise ValueError("X must be a sequence of texts, not a single string; wrap it in a list: [text]")
+    texts = list(X)
+    bad = [type(t).__name__ for t in texts if not isinstance(t, str)]
+    if bad:
+        raise ValueError(f"X must hold strings, found {bad[0]}")
+    return texts
