@@ -1,8 +1,9 @@
 """Quality of every summary algorithm on the development sets, as a Markdown table.
 
-    python -m benchmarks.evaluate_summaries                 # full table (a few minutes)
+    python -m benchmarks.evaluate_summaries                 # full table (~2 minutes)
     python -m benchmarks.evaluate_summaries --limit 200     # quicker, first 200 BBC articles
     python -m benchmarks.evaluate_summaries --equivalence   # fast LexRank/TextRank vs sumy's own
+    python -m benchmarks.evaluate_summaries --timing        # CPU ms per article, each algorithm
 
 Articles go through newsbrief.text.prepare and newsbrief.summarize.summarize exactly as the
 service runs them. ROUGE-1/2/L F1 (rouge-score, stemmed), in percent:
@@ -50,13 +51,55 @@ def reference_sentences(summary: str) -> list[str]:
 
 
 class Rouge:
+    """F1 of rouge-score's RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True).
+
+    ROUGE-1/2 come from rouge-score itself; ROUGE-L uses the same tokens and formula with a
+    bit-parallel LCS length (rouge-score's pure-Python LCS table took 70% of the run time;
+    tests/test_summarize.py checks the two agree). Each text is tokenised once.
+    """
+
     def __init__(self):
-        from rouge_score import rouge_scorer  # optional dependency: pip install -e '.[eval]'
-        self._scorer = rouge_scorer.RougeScorer(list(METRICS), use_stemmer=True)
+        from rouge_score import rouge_scorer, scoring, tokenizers  # pip install -e '.[eval]'
+
+        self._ngrams = rouge_scorer.RougeScorer(["rouge1", "rouge2"], use_stemmer=True)
+        self._tokenizer = tokenizers.DefaultTokenizer(use_stemmer=True)
+        self._fmeasure = scoring.fmeasure
+        self._tokens: dict[str, list[str]] = {}
+        self._ngrams._tokenizer = self  # rouge-score accepts any object with tokenize()
+
+    def tokenize(self, text: str) -> list[str]:
+        tokens = self._tokens.get(text)
+        if tokens is None:
+            tokens = self._tokens[text] = self._tokenizer.tokenize(text)
+        return tokens
+
+    def rouge_l(self, reference: str, candidate: str) -> float:
+        ref, can = self.tokenize(reference), self.tokenize(candidate)
+        if not ref or not can:
+            return 0.0
+        lcs = lcs_length(ref, can)
+        return self._fmeasure(lcs / len(can), lcs / len(ref))
 
     def __call__(self, references: list[str], candidate: str) -> np.ndarray:
         """F1 per metric, averaged over the references."""
-        return np.mean([[self._scorer.score(r, candidate)[m].fmeasure for m in METRICS] for r in references], axis=0)
+        rows = []
+        for reference in references:
+            scores = self._ngrams.score(reference, candidate)
+            rows.append([scores["rouge1"].fmeasure, scores["rouge2"].fmeasure, self.rouge_l(reference, candidate)])
+        return np.mean(rows, axis=0)
+
+
+def lcs_length(a: list[str], b: list[str]) -> int:
+    """Length of the longest common subsequence (Hyyrö's bit-vector algorithm)."""
+    masks: dict[str, int] = {}
+    for i, token in enumerate(a):
+        masks[token] = masks.get(token, 0) | (1 << i)
+    full = (1 << len(a)) - 1
+    v = full
+    for token in b:
+        u = v & masks.get(token, 0)
+        v = ((v + u) | (v - u)) & full
+    return len(a) - bin(v).count("1")
 
 
 def system_text(article, count: int, algorithm: str) -> str:
@@ -131,6 +174,52 @@ def equivalence(bbc, count: int = 3) -> str:
     return "\n".join(lines)
 
 
+def timing(bbc, count: int = 3, repeats: int = 3) -> str:
+    """CPU time per article of prepare() and prepare() + summarize() for each algorithm, on
+    the BBC articles of 300-500 words (best of `repeats` passes; stem cache warm after pass 1)."""
+    texts = [(r["text"], r.get("title")) for r in bbc if 300 <= len(r["text"].split()) <= 500]
+    words = mean(len(t.split()) for t, _ in texts)
+
+    def per_article(fn) -> float:
+        best = float("inf")
+        for _ in range(repeats):
+            started = time.process_time()
+            for text, title in texts:
+                fn(text, title)
+            best = min(best, time.process_time() - started)
+        return 1000 * best / len(texts)
+
+    lines = [f"{len(texts)} BBC articles of 300-500 words (mean {words:.0f}); CPU ms per article, one process.", "",
+             "| step | ms/article |", "|---|---|",
+             f"| prepare (cleanup + sentence splitting) | {per_article(prepare):.2f} |"]
+    for algorithm in ALGORITHMS:
+        ms = per_article(lambda text, title: summarize(prepare(text, title), count, algorithm))
+        lines.append(f"| prepare + {algorithm} ({count} sentences) | {ms:.2f} |")
+    lines.append(f"| prepare + sumy LexRankSummarizer as documented (uncached Stemmer) | {per_article(_stock_lexrank(count)):.2f} |")
+    return "\n".join(lines)
+
+
+def _stock_lexrank(count: int):
+    """sumy's LexRank with its own uncached Stemmer('english'), over our sentences."""
+    from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+    from sumy.nlp.stemmers import Stemmer
+    from sumy.summarizers.lex_rank import LexRankSummarizer
+    from sumy.utils import get_stop_words
+
+    from newsbrief._words import Tokenizer
+
+    summarizer = LexRankSummarizer(Stemmer("english"))
+    summarizer.stop_words = get_stop_words("english")
+    tokenizer = Tokenizer()
+
+    def run(text, title):
+        article = prepare(text, title)
+        document = ObjectDocumentModel([Paragraph([Sentence(s.text, tokenizer) for s in article.sentences])])
+        return summarizer(document, count)
+
+    return run
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=pathlib.Path, default=DEFAULT_DATA,
@@ -140,6 +229,8 @@ def main(argv=None) -> int:
                         help="comma-separated (default: all the service offers)")
     parser.add_argument("--equivalence", action="store_true",
                         help="compare the fast LexRank/TextRank with sumy's classes instead")
+    parser.add_argument("--timing", action="store_true",
+                        help="print CPU time per article of prepare + each algorithm instead")
     args = parser.parse_args(argv)
     for name in ("keysentences_dev.jsonl", "bbc_dev.jsonl"):
         if not (args.data / name).exists():
@@ -147,6 +238,9 @@ def main(argv=None) -> int:
     bbc = load(args.data / "bbc_dev.jsonl", args.limit)
     if args.equivalence:
         print(equivalence(bbc))
+        return 0
+    if args.timing:
+        print(timing(bbc))
         return 0
     algorithms = [a.strip() for a in args.algorithms.split(",") if a.strip()]
     unknown = [a for a in algorithms if a not in ALGORITHMS]
