@@ -247,15 +247,13 @@ def _is_caption_credit(s: str) -> bool:
     '... ties (Turkish Embassy in Cairo)', 'Photo: AFP'."""
     if _CREDIT_TAIL.search(s[-120:]) or _CREDIT_LINE.match(s) or (len(s) <= _SHORT and _AGENCY_ONLY.match(s)):
         return True
+    # "... promoting Egypt-NATO ties (Turkish Embassy in Cairo)": a capitalised source in
+    # brackets closing a line that has no sentence punctuation of its own
     m = _PAREN_TAIL.search(s[-70:]) if s.endswith(")") else None
-    if m and not s[: m.start()].rstrip().endswith((".", "!", "?", ",", ";", ":")):
-        inner = m.group(1)
-        words = _words(inner)
-        if words and len(words) <= 8 and all(w[0].isupper() or w.lower() in ("in", "of", "the", "and", "for", "de", "via") for w in words):
-            if re.search(r"\b(?:embassy|photo|credit|images?|file|agency|news|ministry|press|"
-                         r"handout|office|service|courtesy|via|" + _AGENCIES + r")\b", inner, re.IGNORECASE) \
-                    or not s.rstrip().endswith((".",)):
-                return True
+    if m and not s[:len(s) - len(m.group(0))].rstrip().endswith((".", "!", "?", ",", ";", ":", "\"", "\u201d")):
+        words = _words(m.group(1))
+        return bool(words) and len(words) <= 8 and all(
+            w[0].isupper() or w.lower() in ("in", "of", "the", "and", "for", "de", "via") for w in words)
     return False
 
 
