@@ -1,0 +1,149 @@
+"""The training command on small corpora written on the spot: artifact, figures, determinism, errors."""
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from newsbrief.artifacts import load_model
+from training import train
+from training.corpus import load_corpus
+
+from test_topics import ALLIANCES, CONFLICT, DIPLOMACY, NONE
+
+POOLS = {"conflict": CONFLICT, "diplomacy": DIPLOMACY, "alliances": ALLIANCES}
+LABEL_SETS = [(), ("conflict",), ("diplomacy",), ("alliances",), ("conflict", "alliances"),
+              ("diplomacy", "alliances"), ("conflict", "diplomacy")]
+
+
+def make_records(seed: int = 1, per_source: int = 28, sources=("wire-a", "wire-b", "paper-c")):
+    """Articles assembled from the sentence pools of their labels, from several sources, plus a few
+    synthetic ones; Reuters-style ids so that two versions of a story share a group."""
+    rng = random.Random(seed)
+    rows = []
+    for source in sources:
+        for i in range(per_source):
+            labels = LABEL_SETS[i % len(LABEL_SETS)]
+            sentences = [rng.choice(POOLS[label]) for label in labels for _ in range(2)]
+            sentences += rng.sample(NONE, 2 if labels else 3)
+            rng.shuffle(sentences)
+            rows.append({"id": f"{source}-{i:03d}", "source": source, "title": "",
+                         "text": " ".join(sentences) + f" Story {source} {i}.", "labels": list(labels)})
+    for i in range(12):
+        labels = LABEL_SETS[3 + i % 3]
+        text = " ".join(rng.choice(POOLS[label]) for label in labels for _ in range(3))
+        rows.append({"id": f"synth-{i:02d}", "source": "synthetic", "title": "", "text": text + f" Synthetic {i}.",
+                     "labels": list(labels)})
+    # two versions of one story (same Reuters code): they must land in the same fold
+    rows.append({"id": "reut-REUT-2020-02-25-idUSKCN20J0J5-aaaaaa", "source": "wire-a", "title": "",
+                 "text": CONFLICT[0] + " " + ALLIANCES[0] + " First version.", "labels": ["conflict", "alliances"]})
+    rows.append({"id": "reut-REUT-2020-02-25-idUSKCN20J0J5-bbbbbb", "source": "wire-a", "title": "",
+                 "text": CONFLICT[0] + " " + ALLIANCES[0] + " Second version, updated.",
+                 "labels": ["conflict", "alliances"]})
+    return rows
+
+
+def write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def corpus_file(tmp_path_factory):
+    return write_jsonl(tmp_path_factory.mktemp("corpus") / "tiny.jsonl", make_records())
+
+
+@pytest.fixture(scope="module")
+def trained(corpus_file, tmp_path_factory):
+    registry = tmp_path_factory.mktemp("models")
+    code = train.main(["--corpus", str(corpus_file), "--output", str(registry)])
+    return code, registry
+
+
+def test_training_writes_a_servable_version_with_its_metadata_and_report(trained):
+    code, registry = trained
+    assert code == 0
+    model = load_model(registry)          # through the pointer, hash-checked
+    meta = model.metadata
+    assert model.labels == ("conflict", "diplomacy", "alliances")
+    assert set(meta["thresholds"]) == set(model.labels)
+    assert all(0 < t < 1 for t in meta["thresholds"].values())
+    for key in ("libraries", "model_sha256", "trained_at", "name", "version", "search"):
+        assert key in meta
+    assert len(meta["corpus"]["sha256"]) == 64
+    cv = meta["evaluation"]["cv"]
+    for label in model.labels:
+        assert set(cv[label]) >= {"precision", "recall", "f1", "support"}
+    assert 0 <= cv["macro_f1"] <= 1
+    assert meta["evaluation"]["leave_one_source_out"]["per_source"].keys() == {"wire-a", "wire-b", "paper-c"}
+    report = (model.path / "report.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in report and "http://" not in report and "https://" not in report
+
+
+def test_the_trained_model_separates_the_topics_it_was_taught(trained):
+    model = load_model(trained[1])
+    scores = model.scores([CONFLICT[1] + " " + CONFLICT[2], NONE[0] + " " + NONE[2]])
+    assert model.decide(scores) == [("conflict",), ()]
+
+
+def test_synthetic_records_train_but_are_never_scored(corpus_file):
+    records = load_corpus([corpus_file])
+    result = train.evaluate_and_fit(records)
+    real = [r for r in records if r.source != "synthetic"]
+    for j, label in enumerate(result["labels"]):
+        assert result["cv"][label]["support"] == sum(label in r.labels for r in real)
+    assert np.isnan(result["oof"][result["data"].synthetic]).all()
+
+
+def test_same_corpus_and_seed_give_the_same_thresholds_and_figures(corpus_file):
+    records = load_corpus([corpus_file])
+    first = train.evaluate_and_fit(records, seed=3)
+    second = train.evaluate_and_fit(records, seed=3)
+    assert first["thresholds"] == second["thresholds"]
+    assert first["cv"] == second["cv"] and first["loso"] == second["loso"]
+    assert first["search"] == second["search"]
+
+
+def test_versions_of_one_story_stay_in_one_fold(corpus_file):
+    records = load_corpus([corpus_file])
+    data = train.build_data(records, ("conflict", "diplomacy", "alliances"))
+    for train_idx, test_idx in train.story_folds(data, data.real, 5):
+        assert not set(data.groups[train_idx]) & set(data.groups[test_idx])
+        assert not set(data.synthetic) & set(test_idx)
+
+
+def test_best_threshold_separates_cleanly_separable_scores():
+    y = np.array([0, 0, 0, 1, 1])
+    p = np.array([0.1, 0.2, 0.3, 0.7, 0.9])
+    assert 0.3 < train.best_threshold(y, p) <= 0.7
+
+
+def test_a_broken_corpus_exits_non_zero_names_every_line_and_writes_nothing(tmp_path, capsys):
+    rows = make_records()
+    lines = [json.dumps(row) for row in rows]
+    lines[2] = '{"id": "broken", "text": '                                   # line 3
+    rows[4]["labels"] = ["friendship"]
+    lines[4] = json.dumps(rows[4])                                           # line 5
+    corpus = tmp_path / "bad.jsonl"
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    output = tmp_path / "models"
+    code = train.main(["--corpus", str(corpus), "--output", str(output)])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert f"{corpus}:3" in err and f"{corpus}:5" in err and "friendship" in err
+    assert "Traceback" not in err
+    assert not output.exists()
+
+
+def test_a_missing_required_argument_exits_2_with_usage_and_no_traceback(capsys):
+    code = train.main(["--corpus", "x.jsonl"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--output" in err and "Traceback" not in err
+
+
+def test_labels_can_be_given_space_or_comma_separated():
+    spaced = train.parse_args(["--corpus", "a", "--output", "b", "--labels", "conflict", "diplomacy"])
+    commas = train.parse_args(["--corpus", "a", "--output", "b", "--labels", "conflict,diplomacy"])
+    assert spaced.labels == commas.labels == ("conflict", "diplomacy")
