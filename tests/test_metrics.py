@@ -2,7 +2,10 @@
 of batches included; and one consistent view over several gunicorn workers."""
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -158,13 +161,13 @@ def metrics_dir(tmp_path):
     return path
 
 
-@pytest.mark.slow
-def test_two_gunicorn_workers_report_one_sum_and_drop_a_dead_worker(tmp_path, metrics_dir):
+@contextlib.contextmanager
+def running_server(tmp_path, **env):
+    """`python -m service` with two workers on 127.0.0.1; yields its base URL once ready."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "2",
-           "MODEL_DIR": str(ROOT / "models"), "LOG_LEVEL": "warning",
-           "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+           "MODEL_DIR": str(ROOT / "models"), "LOG_LEVEL": "warning", **env}
     with open(tmp_path / "server.log", "w+") as log:
         server = subprocess.Popen([sys.executable, "-m", "service"], cwd=ROOT, env=env, stdout=log, stderr=log)
         try:
@@ -177,43 +180,99 @@ def test_two_gunicorn_workers_report_one_sum_and_drop_a_dead_worker(tmp_path, me
                     pass
                 assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()
                 time.sleep(0.2)
-            for _ in range(40):
-                get(base + "/healthz")
-            batch = b'{"documents": [{"text": "Troops crossed the border."}, {"text": "Ministers met."}]}'
-            for _ in range(3):
-                assert post(base + "/v1/analyze", batch) == 200
-
-            def view():
-                status, text = get(base + "/metrics")
-                assert status == 200
-                return samples(text)
-
-            def memory(found):
-                return {s.labels["pid"]: s.value for s in found if s.name == "newsbrief_worker_memory_bytes"}
-
-            deadline = time.monotonic() + 30
-            while len(memory(view())) < 2:  # the second worker may still be loading the model
-                assert time.monotonic() < deadline, "one worker never reported"
-                time.sleep(0.2)
-            views = [view() for _ in range(6)]  # whichever worker answers, the figures are the sum
-            for found in views:
-                assert value(found, "newsbrief_http_requests_total", route="/healthz", status="200") == 40
-                assert value(found, "newsbrief_documents_total", outcome="analysed") == 6
-                assert value(found, "newsbrief_http_requests_total", route="/stale") == 0
-                assert len(memory(found)) == 2 and all(v > 10 * 2 ** 20 for v in memory(found).values())
-
-            killed = int(next(iter(memory(views[-1]))))
-            os.kill(killed, signal.SIGKILL)  # gunicorn replaces it; its live gauges must go
-            deadline = time.monotonic() + 30
-            while True:
-                found = view()
-                pids = set(memory(found))
-                if len(pids) == 2 and str(killed) not in pids:
-                    break
-                assert time.monotonic() < deadline, f"memory still reported for {pids}"
-                time.sleep(0.3)
-            assert value(found, "newsbrief_http_requests_total", route="/healthz", status="200") == 40
-            assert value(found, "newsbrief_http_requests_in_flight") == 1
+            yield base, server
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
+
+
+def view(base: str) -> list:
+    status, text = get(base + "/metrics")
+    assert status == 200
+    return samples(text)
+
+
+def memory(found: list) -> dict:
+    return {s.labels["pid"]: s.value for s in found if s.name == "newsbrief_worker_memory_bytes"}
+
+
+def wait_until(condition, what: str, seconds: float = 30):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_two_gunicorn_workers_report_one_sum_and_drop_a_dead_worker(tmp_path, metrics_dir):
+    with running_server(tmp_path, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir)) as (base, _):
+        for _ in range(40):
+            get(base + "/healthz")
+        batch = b'{"documents": [{"text": "Troops crossed the border."}, {"text": "Ministers met."}]}'
+        for _ in range(3):
+            assert post(base + "/v1/analyze", batch) == 200
+        # the second worker may still be loading the model
+        wait_until(lambda: len(memory(view(base))) == 2, "one worker never reported")
+        views = [view(base) for _ in range(6)]  # whichever worker answers, the figures are the sum
+        for found in views:
+            assert value(found, "newsbrief_http_requests_total", route="/healthz", status="200") == 40
+            assert value(found, "newsbrief_documents_total", outcome="analysed") == 6
+            assert value(found, "newsbrief_http_requests_total", route="/stale") == 0
+            assert len(memory(found)) == 2 and all(v > 10 * 2 ** 20 for v in memory(found).values())
+
+        killed = next(iter(memory(views[-1])))
+        os.kill(int(killed), signal.SIGKILL)  # gunicorn replaces it; its live gauges must go
+
+        def replaced():
+            pids = set(memory(view(base)))
+            return len(pids) == 2 and killed not in pids
+        wait_until(replaced, f"memory still reported for {killed}")
+        found = view(base)
+        assert value(found, "newsbrief_http_requests_total", route="/healthz", status="200") == 40
+        assert value(found, "newsbrief_http_requests_in_flight") == 1
+
+
+def two_versions(tmp_path) -> Path:
+    """A registry with the shipped model under two version names, the first one current."""
+    from newsbrief.artifacts import resolve_version, set_current
+
+    registry = tmp_path / "models"
+    registry.mkdir()
+    for name in ("topics-a", "topics-b"):
+        shutil.copytree(resolve_version(ROOT / "models"), registry / name)
+        meta = json.loads((registry / name / "metadata.json").read_text())
+        meta["version"] = name
+        (registry / name / "metadata.json").write_text(json.dumps(meta))
+    set_current(registry, "topics-a")
+    return registry
+
+
+def served_versions(found: list) -> list:
+    return sorted(s.labels["version"] for s in found if s.name == "newsbrief_model_info" and s.value == 1)
+
+
+def test_a_model_swapped_in_process_replaces_the_info(tmp_path):
+    from service.store import ModelStore
+
+    registry = two_versions(tmp_path)
+    store = ModelStore(registry)
+    store.load()
+    client = create_app(store, Settings()).test_client()
+    assert served_versions(scrape(client)) == ["topics-a"]
+    store.load(registry / "topics-b")
+    client.get("/healthz")
+    assert served_versions(scrape(client)) == ["topics-b"]
+
+
+@pytest.mark.slow
+def test_after_a_hot_swap_by_sighup_only_the_new_version_is_served(tmp_path):
+    from newsbrief.artifacts import set_current
+
+    registry = two_versions(tmp_path)
+    with running_server(tmp_path, MODEL_DIR=str(registry)) as (base, server):
+        wait_until(lambda: served_versions(view(base)) == ["topics-a"], "topics-a never reported")
+        set_current(registry, "topics-b")
+        server.send_signal(signal.SIGHUP)
+        wait_until(lambda: served_versions(view(base)) == ["topics-b"] and len(memory(view(base))) == 2,
+                   f"still serving {served_versions(view(base))}")
+        assert value(view(base), "newsbrief_model_ready") == 1
