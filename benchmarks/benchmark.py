@@ -16,8 +16,10 @@ Measured, each on the same articles (a seeded sample of ../shared/corpus/article
 
 Each one-process measurement runs in a fresh child process (so its peak RSS is its own); every
 measurement is warmed up, then repeated; the table shows the best repeat (the machine is shared,
-so the best is the least disturbed), the JSON keeps all of them. The HTTP client runs on the
-same 2 cores as the server, so HTTP figures include its cost.
+so the best is the least disturbed), the JSON keeps all of them. Beside wall-clock throughput it
+shows CPU time per article (steadier than wall time on a busy machine). The HTTP client runs on
+the same cores as the server, so HTTP figures include its cost. The service takes its other
+settings from the environment, e.g. `THREADS=2 python -m benchmarks.benchmark`.
 """
 from __future__ import annotations
 
@@ -395,7 +397,8 @@ def markdown(figures: dict) -> str:
     m, run = figures["machine"], figures["run"]
     lines = [
         f"{run['articles']} articles from {run['input']} (seed {run['seed']}), median "
-        f"{run['median_words']:.0f} words; best of {run['repeats']} runs; model {run.get('model', '?')}.",
+        f"{run['median_words']:.0f} words; best of {run['repeats']} runs; model {run.get('model', '?')}; "
+        f"service {run['service']} (other settings from the environment).",
         "",
         "| what | articles/s | × stock sumy | ms/article | CPU ms/article | p50 ms | p99 ms | peak memory |",
         "|---|---:|---:|---:|---:|---:|---:|---|",
@@ -459,7 +462,8 @@ def run(args) -> dict:
     n = len(texts)
     figures = {"machine": machine(),
                "run": {"articles": n, "input": str(args.input), "seed": args.seed, "repeats": args.repeats,
-                       "median_words": median_words(articles)},
+                       "median_words": median_words(articles),
+                       "service": f"WORKERS={args.workers} THREADS={os.environ.get('THREADS', '1').strip() or '1'}"},
                "results": []}
     results = figures["results"]
 
