@@ -110,18 +110,29 @@ def _textrank_scores(texts: list[str], count: int) -> np.ndarray:
     return _centrality.textrank_scores(_stems(texts))
 
 
+NEWS_FEATURES = ("length", "centrality", "position", "quote")
+
+
+def news_features(texts: list[str]) -> np.ndarray:
+    """(sentences x 4) ln(words), TextRank / max TextRank, ln(1 + index), starts/ends with a quote."""
+    analysed = [_words.analyse(t) for t in texts]
+    centrality = _centrality.textrank_scores([stems for _, stems in analysed])
+    top = centrality.max() if len(centrality) else 0.0
+    centrality = centrality / top if top > 0 else centrality
+    return np.column_stack([
+        np.log([max(n, 1) for n, _ in analysed]),
+        centrality,
+        np.log1p(np.arange(len(texts))),
+        [_QUOTE.search(t) is not None for t in texts],
+    ]).astype(float)
+
+
 def _news_scores(texts: list[str], count: int) -> np.ndarray:
     """A 0..1 score from length, TextRank centrality, position and quoting; the first
     sentence (the lede) is always kept and scores 1."""
-    w = NEWS_WEIGHTS
-    analysed = [_words.analyse(t) for t in texts]
-    centrality = _centrality.textrank_scores([stems for _, stems in analysed])
-    top = centrality.max()
-    centrality = centrality / top if top > 0 else centrality
-    n_words = np.array([max(n, 1) for n, _ in analysed], dtype=float)
-    quoted = np.array([_QUOTE.search(t) is not None for t in texts], dtype=float)
-    linear = (w["length"] * np.log(n_words) + w["centrality"] * centrality
-              - w["position"] * np.log1p(np.arange(len(texts))) - w["quote"] * quoted)
+    weights = np.array([NEWS_WEIGHTS["length"], NEWS_WEIGHTS["centrality"],
+                        -NEWS_WEIGHTS["position"], -NEWS_WEIGHTS["quote"]])
+    linear = news_features(texts) @ weights
     scores = 1.0 / (1.0 + np.exp(-(linear + _NEWS_OFFSET)))
     scores[0] = 1.0
     return scores
