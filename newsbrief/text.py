@@ -334,7 +334,8 @@ def prepare(text: str, title: str | None = None) -> Article:
             continue
         if n_words <= 15 and _BOILERPLATE.match(t) and not (_BYLINE.match(t) and t.endswith(_TERMINAL)):
             continue
-        if any_terminal and not bullet and _is_heading(t, n_words):
+        if any_terminal and not bullet and _is_heading(t, n_words) and not (
+                _continues(line_texts, i) or (i == 0 and title_norm and n_words >= 8)):
             continue
         # a caption: a dated or unpunctuated line directly followed by a bare credit line
         if i + 1 < len(lines) and len(line_texts[i + 1]) <= _SHORT and _is_bare_credit(line_texts[i + 1]) and (
@@ -352,6 +353,14 @@ def prepare(text: str, title: str | None = None) -> Article:
     sentences = tuple(s for s in found if len(s.text) > _SHORT or not (
         _is_stray(s.text) or _is_dateline(s.text) or _AGENCY_ONLY.match(s.text)))
     return Article(original=text, sentences=sentences, title=title)
+
+
+def _continues(line_texts: list[str], i: int) -> bool:
+    """Is line i broken off mid-sentence (next line starts in lower case) or a list's intro?"""
+    if i + 1 >= len(line_texts):
+        return False
+    following = line_texts[i + 1]
+    return following[:1].islower() or _BULLET.match(following) is not None
 
 
 def _is_bare_credit(s: str) -> bool:

@@ -84,6 +84,21 @@ def test_dateline_and_headline_glued_to_the_first_sentence_are_skipped():
     assert sentence_texts(text, title="Car bomb kills four in Damascus") == ["A car bomb has killed four people in Damascus."]
 
 
+def test_a_line_broken_mid_sentence_or_introducing_a_list_is_kept():
+    text = (f"{BODY}\nThe men's 800m went to form in Sheffield as\ndominated the race from the start.\n"
+            "The government had claimed tobacco firms\n - manipulated nicotine levels\n - targeted teenagers")
+    texts = sentence_texts(text)
+    assert "The men's 800m went to form in Sheffield as" in texts
+    assert "The government had claimed tobacco firms" in texts
+    assert "manipulated nicotine levels" in texts
+
+
+def test_an_unpunctuated_standfirst_is_kept_when_the_title_differs():
+    text = f"Japanese brewers are making money from beer-flavoured drinks rather than beer\n{BODY}"
+    assert sentence_texts(text, title="Japan's brewers rethink beer")[0].startswith("Japanese brewers")
+    assert sentence_texts(text)[0] == BODY  # without a title it reads as the headline
+
+
 def test_a_repeated_genuine_line_is_kept_once():
     text = f"{BODY}\nUltimately, it did.\nUltimately, it did.\nThe end came soon."
     assert sentence_texts(text) == [BODY, "Ultimately, it did.", "The end came soon."]
