@@ -77,46 +77,26 @@ def median_words(articles: list[dict]) -> float:
 
 # ----------------------------------------------------------------------------- one process
 
-def _time_runs(run, texts: list[str], repeats: int) -> dict:
-    """Wall and CPU seconds of each of `repeats` passes over texts, after a warm-up."""
-    for text in texts[:WARMUP]:
-        run(text)
-    wall, cpu = [], []
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        for text in texts:
-            run(text)
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    return {"seconds": wall, "cpu_seconds": cpu}
+# Each one-process setup lives in its own spawned child process (nothing inherited, so its peak
+# RSS is its own): set up once, warmed up, then asked for one timed pass per round.
+_CHILD: dict = {}
 
 
-def _count_rejected(analyzer, texts: list[str]) -> int:
-    """Articles the core refuses (e.g. 422: nothing left once page furniture is removed)."""
-    from newsbrief.errors import RequestError
-
-    rejected = 0
-    for text in texts:
-        try:
-            analyzer.handle({"text": text})
-        except RequestError:
-            rejected += 1
-    return rejected
-
-
-def run_stock_sumy(texts: list[str], repeats: int) -> dict:
-    """Stock sumy LexRank over every text; called in a child process."""
+def _stock_sumy_runner(model_dir: str):
     from benchmarks._stock_sumy import StockLexRank
 
-    times = _time_runs(StockLexRank(), texts, repeats)
-    return {**times, "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+    summarizer = StockLexRank()
+
+    def run(text):
+        summarizer(text)
+        return 0
+
+    return run, {}
 
 
-def run_core(texts: list[str], repeats: int, model_dir: str) -> dict:
-    """Analyzer.handle({"text": ...}) over every text; called in a child process."""
+def _core_runner(model_dir: str):
     from newsbrief.analyze import Analyzer
     from newsbrief.artifacts import load_model
-
     from newsbrief.errors import RequestError
 
     analyzer = Analyzer(load_model(model_dir))
@@ -124,18 +104,58 @@ def run_core(texts: list[str], repeats: int, model_dir: str) -> dict:
     def handle(text):
         try:
             analyzer.handle({"text": text})
-        except RequestError:  # counted below; refusing an article is part of the work
-            pass
+            return 0
+        except RequestError:  # e.g. 422, nothing left after cleanup: refusing is work done too
+            return 1
 
-    times = _time_runs(handle, texts, repeats)
-    return {**times, "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-            "model": analyzer.model_info, "rejected": _count_rejected(analyzer, texts)}
+    return handle, {"model": analyzer.model_info}
 
 
-def in_child(function, *args) -> dict:
-    """Run function(*args) in a fresh process (spawned: nothing inherited) and return its result."""
-    with futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(function, *args).result()
+RUNNERS = {"stock-sumy": _stock_sumy_runner, "core": _core_runner}
+
+
+def _child_setup(kind: str, texts: list[str], model_dir: str) -> None:
+    run, info = RUNNERS[kind](model_dir)
+    for text in texts[:WARMUP]:
+        run(text)
+    _CHILD.update(run=run, texts=texts, info=info)
+
+
+def _child_pass() -> dict:
+    """One timed pass over every text: wall and CPU seconds, articles refused."""
+    run, texts = _CHILD["run"], _CHILD["texts"]
+    start, start_cpu = time.perf_counter(), time.process_time()
+    refused = sum(bool(run(text)) for text in texts)
+    return {"seconds": time.perf_counter() - start, "cpu": time.process_time() - start_cpu,
+            "rejected": refused}
+
+
+def _child_info() -> dict:
+    return {**_CHILD["info"], "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+
+
+class OneProcess:
+    """A setup measured in a child process of its own."""
+
+    def __init__(self, kind: str, texts: list[str], model_dir: str):
+        self.pool = futures.ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_child_setup, initargs=(kind, texts, model_dir))
+        self.runs: list[dict] = []
+        try:
+            self.pool.submit(int).result()  # wait until set up and warmed up
+        except BaseException:
+            self.pool.shutdown(cancel_futures=True)
+            raise
+
+    def one_pass(self) -> None:
+        self.runs.append(self.pool.submit(_child_pass).result())
+
+    def result(self) -> dict:
+        info = self.pool.submit(_child_info).result()
+        self.pool.shutdown()
+        return {"seconds": [r["seconds"] for r in self.runs], "cpu_seconds": [r["cpu"] for r in self.runs],
+                "rejected": self.runs[-1]["rejected"], **info}
 
 
 # ----------------------------------------------------------------------------- service
@@ -232,8 +252,9 @@ class Service:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self.log.close()
-        os.unlink(self.log.name)
+        if not self.log.closed:
+            self.log.close()
+            os.unlink(self.log.name)
 
     def __enter__(self):
         try:
@@ -318,34 +339,50 @@ def batches_of(texts: list[str], limit: int, parallel: int) -> list[list[str]]:
     return [texts[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
-def run_service_batches(service: Service, texts: list[str], repeats: int, limit: int, parallel: int) -> dict:
-    batches = batches_of(texts, limit, parallel)
-    bodies = [{"documents": [{"id": str(i), "text": t} for i, t in enumerate(batch)]} for batch in batches]
+class BatchLoad:
+    """Batch requests of up to `limit` documents, `parallel` in flight (one per worker)."""
 
-    rejected = []
+    def __init__(self, service: Service, texts: list[str], limit: int, parallel: int):
+        self.service, self.parallel = service, parallel
+        self.batches = batches_of(texts, limit, parallel)
+        self.bodies = [{"documents": [{"id": str(i), "text": t} for i, t in enumerate(batch)]}
+                       for batch in self.batches]
+        self.runs: list[dict] = []
+        self.rejected: list[int] = []
+        _concurrently(self.bodies[:parallel], parallel, service, self._send)  # warm-up
 
-    def send(connection, body):
+    def _send(self, connection, body):
         results = _post(connection, body)[1]["results"]
         if len(results) != len(body["documents"]):
             raise RuntimeError("a batch came back with missing results")
-        rejected.append(sum("error" in r for r in results))
+        self.rejected.append(sum("error" in r for r in results))
 
-    _concurrently(bodies[:parallel], parallel, service, send)  # warm-up
-    runs = [_concurrently(bodies, parallel, service, send) for _ in range(repeats)]
-    return {**_collect(runs), "batches": len(batches), "batch_size": max(map(len, batches)),
-            "in_flight": parallel, "rejected": sum(rejected[-len(batches):])}
+    def one_pass(self) -> None:
+        self.runs.append(_concurrently(self.bodies, self.parallel, self.service, self._send))
+
+    def result(self) -> dict:
+        return {**_collect(self.runs), "batches": len(self.batches), "batch_size": max(map(len, self.batches)),
+                "in_flight": self.parallel, "rejected": sum(self.rejected[-len(self.batches):])}
 
 
-def run_service_singles(service: Service, texts: list[str], repeats: int, threads: int) -> dict:
-    statuses = []
+class SingleLoad:
+    """One article per request, `threads` clients each on a kept-alive connection."""
 
-    def send(connection, text):
-        statuses.append(_post(connection, {"text": text}, accept=(200, 422))[0])
+    def __init__(self, service: Service, texts: list[str], threads: int):
+        self.service, self.texts, self.threads = service, texts, threads
+        self.runs: list[dict] = []
+        self.statuses: list[int] = []
+        _concurrently(texts[:WARMUP * threads], threads, service, self._send)  # warm-up
 
-    _concurrently(texts[:WARMUP * threads], threads, service, send)  # warm-up
-    runs = [_concurrently(texts, threads, service, send) for _ in range(repeats)]
-    return {**_collect(runs), "latencies": [r["latencies"] for r in runs],
-            "concurrency": threads, "rejected": statuses[-len(texts):].count(422)}
+    def _send(self, connection, text):
+        self.statuses.append(_post(connection, {"text": text}, accept=(200, 422))[0])
+
+    def one_pass(self) -> None:
+        self.runs.append(_concurrently(self.texts, self.threads, self.service, self._send))
+
+    def result(self) -> dict:
+        return {**_collect(self.runs), "latencies": [r["latencies"] for r in self.runs],
+                "concurrency": self.threads, "rejected": self.statuses[-len(self.texts):].count(422)}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -467,26 +504,46 @@ def run(args) -> dict:
                "results": []}
     results = figures["results"]
 
-    progress(f"stock sumy LexRank on {n} articles, {args.repeats} runs")
-    sumy = in_child(run_stock_sumy, texts, args.repeats)
-    base = n / min(sumy["seconds"])
-    results.append(summarise("stock sumy LexRank, 1 process", sumy, n, None,
-                             memory=_mb(sumy["peak_rss_kb"]), peak_rss_kb=sumy["peak_rss_kb"]))
+    # Every setup is prepared and warmed up first; then each round times one pass of each setup
+    # in turn, so that all of them sample the same moments of a shared, noisy machine.
+    setups: list = []
+    service = None
+    try:
+        progress("starting stock sumy and the analysis core in child processes")
+        sumy = OneProcess("stock-sumy", texts, str(args.model_dir))
+        setups.append(sumy)
+        core = OneProcess("core", texts, str(args.model_dir))
+        setups.append(core)
+        if not args.no_service:
+            progress(f"starting the service, WORKERS={args.workers}")
+            service = Service(args.model_dir, args.workers)
+            service.wait_ready()
+            batch = BatchLoad(service, texts, args.batch_size, args.workers)
+            single = SingleLoad(service, texts, args.concurrency)
+            setups += [batch, single]
+        for round_ in range(args.repeats):
+            progress(f"round {round_ + 1} of {args.repeats}: {n} articles through each setup")
+            for setup in setups:
+                setup.one_pass()
+        peaks = service.worker_peak_kb() if service else {}
+        sumy_result, core_result = sumy.result(), core.result()
+    finally:
+        if service:
+            service.stop()
+        for setup in setups:
+            if isinstance(setup, OneProcess):
+                setup.pool.shutdown(cancel_futures=True)
 
-    progress("analysis core (classification + default summary), 1 process")
-    core = in_child(run_core, texts, args.repeats, str(args.model_dir))
-    figures["run"]["model"] = core["model"]["version"]
-    results.append(summarise("newsbrief core (topics + default summary), 1 process", core, n, base,
-                             memory=_mb(core["peak_rss_kb"]), peak_rss_kb=core["peak_rss_kb"],
-                             rejected=core["rejected"]))
-
-    if args.no_service:
+    base = n / min(sumy_result["seconds"])
+    results.append(summarise("stock sumy LexRank, 1 process", sumy_result, n, None,
+                             memory=_mb(sumy_result["peak_rss_kb"]), peak_rss_kb=sumy_result["peak_rss_kb"]))
+    figures["run"]["model"] = core_result["model"]["version"]
+    results.append(summarise("newsbrief core (topics + default summary), 1 process", core_result, n, base,
+                             memory=_mb(core_result["peak_rss_kb"]), peak_rss_kb=core_result["peak_rss_kb"],
+                             rejected=core_result["rejected"]))
+    if service is None:
         return figures
-    progress(f"service over HTTP, WORKERS={args.workers}")
-    with Service(args.model_dir, args.workers) as service:
-        batch = run_service_batches(service, texts, args.repeats, args.batch_size, args.workers)
-        single = run_service_singles(service, texts, args.repeats, args.concurrency)
-        peaks = service.worker_peak_kb()
+    batch, single = batch.result(), single.result()
     memory = "per worker: " + ", ".join(_mb(kb) for kb in peaks.values())
     results.append(summarise(
         f"service over HTTP, {args.workers} workers, {batch['batches']} batches of ≤{batch['batch_size']} "
@@ -509,7 +566,7 @@ def parse_args(argv=None):
     parser.add_argument("--input", type=Path, default=DEFAULT_INPUT,
                         help="JSON Lines file with a 'text' field (default: the shared corpus)")
     parser.add_argument("--seed", type=int, default=SEED, help="seed of the article sample")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs per measurement (best is shown)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed rounds (the best is shown; default 5)")
     parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODELS, help="model registry or version dir")
     parser.add_argument("--workers", type=int, default=2, help="service workers (default 2)")
     parser.add_argument("--concurrency", type=int, default=4, help="client threads for single requests")
