@@ -18,6 +18,7 @@ Steps (progress on stderr):
 from __future__ import annotations
 
 import argparse
+import os
 import datetime as _dt
 import sys
 import time
@@ -27,7 +28,7 @@ import numpy as np
 from sklearn.metrics import average_precision_score
 from sklearn.model_selection import GroupKFold
 
-from newsbrief.errors import CorpusError, EmptyText
+from newsbrief.errors import ArtifactError, CorpusError, EmptyText
 from newsbrief.text import prepare
 from newsbrief.topics import LABELS, TopicClassifier, classification_text, label_matrix, logistic
 
@@ -313,6 +314,10 @@ def main(argv=None) -> int:
         return int(exit_.code or 0)
     from training.corpus import load_corpus
     from newsbrief.artifacts import save_version
+    if os.path.exists(args.output) and not os.path.isdir(args.output):
+        print(f"error: --output {args.output} is a file; give a model registry directory (e.g. models/)",
+              file=sys.stderr)
+        return 2
     try:
         records = load_corpus(args.corpus, labels=args.labels)
     except CorpusError as error:
@@ -333,7 +338,11 @@ def main(argv=None) -> int:
         from training.report import render_report
         log("writing report.html")
         extra["report.html"] = render_report(result, metadata).encode("utf-8")
-    version_dir = save_version(args.output, result["model"], metadata, extra_files=extra)
+    try:
+        version_dir = save_version(args.output, result["model"], metadata, extra_files=extra)
+    except (OSError, ArtifactError) as error:
+        print(f"error: cannot write the model into {args.output}: {error}", file=sys.stderr)
+        return 1
     log(f"saved {version_dir}")
     print(version_dir)
     return 0
