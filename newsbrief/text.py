@@ -269,15 +269,17 @@ def _title_regex(title: str) -> re.Pattern | None:
 
 
 def _skip_title_prefix(text: str, ls: int, le: int, title_re: re.Pattern | None) -> int:
-    """If a line opens with [dateline] TITLE [.] [source/dateline words], return where the
-    article's own text starts; else `ls`. ('Thu Sep 5 2013 Car bomb kills four in Damascus. A car...')"""
+    """If a line opens with [dateline or 'Posted on DATE by NAME'] TITLE [.] [source/dateline
+    words], return where the article's own text starts; else `ls`.
+    ('Thu Sep 5 2013 Car bomb kills four in Damascus. A car bomb has killed ...')"""
     if title_re is None:
         return ls
     m = title_re.search(text, ls, min(le, ls + 300))
     if not m:
         return ls
     pre = [w.lower().rstrip(".") for w in _words(text[ls:m.start()])]
-    if not all(w.isdigit() or w in _DATE_WORDS or w in _PREFIX_WORDS for w in pre):
+    byline = bool(pre) and pre[0] in ("posted", "published", "by", "date") and m.start() - ls <= 100
+    if not byline and not all(w.isdigit() or w in _DATE_WORDS or w in _PREFIX_WORDS for w in pre):
         return ls
     pos = m.end()
     # skip " .", source names and a dateline after the title

@@ -99,6 +99,13 @@ def test_an_unpunctuated_standfirst_is_kept_when_the_title_differs():
     assert sentence_texts(text)[0] == BODY  # without a title it reads as the headline
 
 
+def test_a_byline_and_headline_glued_to_the_first_sentence_are_skipped():
+    text = ("Posted on April 4 2017 by Asharq Al-Awsat English 58 Killed in Suspected Gas Attack in Syria "
+            "Dozens of people have been killed in Idlib.")
+    assert sentence_texts(text, title="58 Killed in Suspected Gas Attack in Syria") == [
+        "Dozens of people have been killed in Idlib."]
+
+
 def test_a_repeated_genuine_line_is_kept_once():
     text = f"{BODY}\nUltimately, it did.\nUltimately, it did.\nThe end came soon."
     assert sentence_texts(text) == [BODY, "Ultimately, it did.", "The end came soon."]
