@@ -33,7 +33,8 @@ from . import _centrality, _words
 from .errors import InvalidRequest
 from .text import Article, Sentence
 
-__all__ = ["ALGORITHMS", "DEFAULT_ALGORITHM", "MAX_SENTENCES", "summarize"]
+__all__ = ["ALGORITHMS", "DEFAULT_ALGORITHM", "MAX_SENTENCES", "NEWS_FEATURES", "NEWS_WEIGHTS",
+           "news_features", "summarize"]
 
 # Every algorithm but "lead" looks at the first MAX_SENTENCES distinct sentences only:
 # the similarity matrices grow with the square of the count (300 sentences ~ 12,000 words,

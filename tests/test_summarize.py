@@ -28,6 +28,14 @@ def picked(text: str, count: int, algorithm: str) -> list[str]:
     return [s.text for s, _ in summarize(prepare(text), count, algorithm)]
 
 
+def test_public_surface_is_pinned():
+    import newsbrief.summarize as module
+
+    assert sorted(module.__all__) == sorted([
+        "ALGORITHMS", "DEFAULT_ALGORITHM", "MAX_SENTENCES", "NEWS_FEATURES", "NEWS_WEIGHTS",
+        "news_features", "summarize"])
+
+
 def test_the_documented_algorithms_are_offered_and_the_default_is_one_of_them():
     assert {"lead", "lexrank", "textrank", "lsa", "luhn"} <= set(ALGORITHMS)
     assert DEFAULT_ALGORITHM in ALGORITHMS

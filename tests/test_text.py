@@ -158,6 +158,12 @@ def test_example_article_keeps_the_short_genuine_quote():
     assert "“Now it is resolved." in sentence_texts(text)
 
 
+def test_public_surface_is_pinned():
+    import newsbrief.text as module
+
+    assert sorted(module.__all__) == ["Article", "Sentence", "prepare", "split_sentences"]
+
+
 def test_body_is_the_cleaned_content():
     article = prepare(f"TT\n{BODY}\n20")
     assert isinstance(article, Article) and article.body == BODY
