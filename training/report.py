@@ -182,8 +182,10 @@ def render_report(result: dict, metadata: dict) -> str:
         "any country, nationality or city name, which the model does not see individually.</p>",
         _terms_section(result["model"], labels),
         "<h2>Search</h2>",
-        f"<p>Criterion: {html.escape(result['criterion'])}, per label (min_df shared). Chosen: min_df "
-        f"{result['params']['min_df']}, C {html.escape(str(result['params']['C']))}.</p>",
+        f"<p>Criterion: {html.escape(result['criterion'])}, per label (min_df and synthetic weight "
+        "shared by all labels). Chosen: min_df "
+        f"{result['params']['min_df']}, synthetic weight {result['synthetic_weight']}, "
+        f"C {html.escape(str(result['params']['C']))}.</p>",
         _table(list(result["search"][0].keys()), [list(r.values()) for r in result["search"]]),
         "<h2>Misclassified examples worth a look</h2>", _mistakes(result),
     ]

@@ -5,7 +5,7 @@
 Steps (progress on stderr):
 1. load and validate the corpus (training.corpus.load_corpus); every problem is listed, exit 1;
 2. turn each record into what the service will classify: classification_text(prepare(text, title));
-3. bounded search over min_df and a per-label C. Each candidate is scored on real articles only:
+3. bounded search over min_df, the weight of synthetic records and a per-label C. Each candidate is scored on real articles only:
    - leave-one-source-out (train without one source, e.g. all BBC articles, score that source):
      the proxy for outlets the model has never seen, and the search criterion (average precision);
    - story-grouped K-fold cross-validation (versions of one story stay in one fold);
@@ -33,7 +33,7 @@ from newsbrief.text import prepare
 from newsbrief.topics import LABELS, TopicClassifier, classification_text, label_matrix, logistic
 
 SYNTHETIC_SOURCE = "synthetic"   # records with this source train but are never scored
-SYNTHETIC_WEIGHT = 4.0           # sample weight of a synthetic record (a real one weighs 1)
+SEARCH_SYNTHETIC_WEIGHT = (4.0, 16.0)   # sample weight of a synthetic record (a real one weighs 1)
 BASE_PARAMS = dict(ngram_range=(1, 2), max_df=0.9, sublinear_tf=True, mask_places=True,
                    class_weight="balanced")
 SEARCH_MIN_DF = (3, 5)
@@ -58,7 +58,6 @@ class Data:
     y: np.ndarray
     groups: np.ndarray
     sources: np.ndarray
-    weights: np.ndarray
     real: np.ndarray = field(init=False)        # indices of records that may be scored
     synthetic: np.ndarray = field(init=False)   # indices of training-only records
 
@@ -66,6 +65,10 @@ class Data:
         is_synthetic = self.sources == SYNTHETIC_SOURCE
         self.real = np.flatnonzero(~is_synthetic)
         self.synthetic = np.flatnonzero(is_synthetic)
+
+    def weights(self, synthetic_weight: float) -> np.ndarray:
+        """Sample weights: 1 for a real record, `synthetic_weight` for a synthetic one."""
+        return np.where(self.sources == SYNTHETIC_SOURCE, float(synthetic_weight), 1.0)
 
 
 def text_for(record) -> str:
@@ -80,8 +83,7 @@ def build_data(records, labels) -> Data:
     sources = np.array([r.source or r.id.split("-")[0] for r in records], dtype=object)
     return Data(ids=[r.id for r in records], titles=[r.title or "" for r in records],
                 texts=[text_for(r) for r in records], y=label_matrix([r.labels for r in records], labels),
-                groups=np.array([r.group for r in records], dtype=object), sources=sources,
-                weights=np.where(sources == SYNTHETIC_SOURCE, SYNTHETIC_WEIGHT, 1.0))
+                groups=np.array([r.group for r in records], dtype=object), sources=sources)
 
 
 # -- folds -----------------------------------------------------------------------------------------
@@ -105,31 +107,32 @@ def source_folds(data: Data):
              data.real[data.sources[data.real] == name]) for name in names]
 
 
-def fold_scores(data: Data, folds, min_df: int, Cs, labels, seed: int) -> dict:
-    """Out-of-fold probabilities {C: array (n, labels)} (NaN where a record was never tested).
+def fold_scores(data: Data, folds, min_df: int, combos, labels, seed: int) -> dict:
+    """Out-of-fold probabilities {(synthetic_weight, C): array (n, labels)}, NaN where a record
+    was never tested.
 
     The vectorizer is fitted once per fold (on that fold's training texts); only the logistic
-    regressions are refitted per C, with exactly the settings TopicClassifier uses."""
-    out = {C: np.full((len(data.texts), len(labels)), np.nan) for C in Cs}
+    regressions are refitted per (synthetic weight, C), with exactly the settings TopicClassifier uses."""
+    out = {combo: np.full((len(data.texts), len(labels)), np.nan) for combo in combos}
     for train_idx, test_idx in folds:
         probe = TopicClassifier(labels=labels, min_df=min_df, random_state=seed, **BASE_PARAMS)
         vectorizer = probe.build_vectorizer()
         try:
             X_train = vectorizer.fit_transform([data.texts[i] for i in train_idx])
         except ValueError:  # min_df leaves no terms in a very small fold
-            for C in Cs:
-                out[C][test_idx] = 0.0
+            for combo in combos:
+                out[combo][test_idx] = 0.0
             continue
         X_test = vectorizer.transform([data.texts[i] for i in test_idx])
         for j in range(len(labels)):
             y_train = data.y[train_idx, j]
-            for C in Cs:
+            for synthetic_weight, C in combos:
                 if y_train.min() == y_train.max():   # no positive (or no negative) to learn from
-                    out[C][test_idx, j] = float(y_train[0])
+                    out[(synthetic_weight, C)][test_idx, j] = float(y_train[0])
                     continue
                 model = logistic(C, BASE_PARAMS["class_weight"], seed)
-                model.fit(X_train, y_train, sample_weight=data.weights[train_idx])
-                out[C][test_idx, j] = model.predict_proba(X_test)[:, 1]
+                model.fit(X_train, y_train, sample_weight=data.weights(synthetic_weight)[train_idx])
+                out[(synthetic_weight, C)][test_idx, j] = model.predict_proba(X_test)[:, 1]
     return out
 
 
@@ -185,31 +188,34 @@ def evaluate_and_fit(records, labels=LABELS, seed: int = 0) -> dict:
     sources = source_folds(data)
     criterion = "leave-one-source-out average precision" if sources else "story-grouped CV average precision"
     search_rows, scores = [], {}
+    combos = [(w, C) for w in SEARCH_SYNTHETIC_WEIGHT for C in SEARCH_C]
     for min_df in SEARCH_MIN_DF:
-        log(f"search min_df={min_df}: {len(folds)} story folds, {len(sources)} source folds, C in {list(SEARCH_C)}")
-        cv = fold_scores(data, folds, min_df, SEARCH_C, labels, seed)
-        loso = fold_scores(data, [(tr, te) for _, tr, te in sources], min_df, SEARCH_C, labels, seed) \
+        log(f"search min_df={min_df}: {len(folds)} story folds, {len(sources)} source folds, "
+            f"synthetic weight in {list(SEARCH_SYNTHETIC_WEIGHT)}, C in {list(SEARCH_C)}")
+        cv = fold_scores(data, folds, min_df, combos, labels, seed)
+        loso = fold_scores(data, [(tr, te) for _, tr, te in sources], min_df, combos, labels, seed) \
             if sources else None
-        for C in SEARCH_C:
-            row = {"min_df": min_df, "C": C}
+        for combo in combos:
+            row = {"min_df": min_df, "synthetic_weight": combo[0], "C": combo[1]}
             for j, label in enumerate(labels):
-                row[f"cv_ap_{label}"] = round(average_precision(data.y[data.real, j], cv[C][data.real, j]), 4)
+                row[f"cv_ap_{label}"] = round(average_precision(data.y[data.real, j], cv[combo][data.real, j]), 4)
                 if loso is not None:
                     row[f"loso_ap_{label}"] = round(average_precision(data.y[data.real, j],
-                                                                      loso[C][data.real, j]), 4)
+                                                                      loso[combo][data.real, j]), 4)
             search_rows.append(row)
-            scores[(min_df, C)] = cv[C]
+            scores[(min_df,) + combo] = cv[combo]
     key = "loso_ap_" if sources else "cv_ap_"
 
-    def best_for(label, min_df):
-        rows = [r for r in search_rows if r["min_df"] == min_df]
+    def best_for(label, setting):
+        rows = [r for r in search_rows if (r["min_df"], r["synthetic_weight"]) == setting]
         return max(rows, key=lambda r: (r[key + label], r["cv_ap_" + label], -r["C"]))
 
-    min_df = max(SEARCH_MIN_DF, key=lambda m: (np.mean([best_for(l, m)[key + l] for l in labels]), -m))
-    C = {label: best_for(label, min_df)["C"] for label in labels}
-    log(f"chosen by {criterion}: min_df={min_df}, C={C}")
+    settings = [(m, w) for m in SEARCH_MIN_DF for w in SEARCH_SYNTHETIC_WEIGHT]
+    min_df, synthetic_weight = max(settings, key=lambda st: np.mean([best_for(l, st)[key + l] for l in labels]))
+    C = {label: best_for(label, (min_df, synthetic_weight))["C"] for label in labels}
+    log(f"chosen by {criterion}: min_df={min_df}, synthetic weight={synthetic_weight}, C={C}")
 
-    oof = np.column_stack([scores[(min_df, C[label])][:, j] for j, label in enumerate(labels)])
+    oof = np.column_stack([scores[(min_df, synthetic_weight, C[label])][:, j] for j, label in enumerate(labels)])
     y_real, p_real = data.y[data.real], oof[data.real]
     thresholds = {label: best_threshold(y_real[:, j], p_real[:, j]) for j, label in enumerate(labels)}
     cut = np.array([thresholds[label] for label in labels])
@@ -220,22 +226,24 @@ def evaluate_and_fit(records, labels=LABELS, seed: int = 0) -> dict:
         + " ".join(f"{l}={cv_figures[l]['f1']}" for l in labels) + f"; thresholds {thresholds}")
 
     params = dict(BASE_PARAMS, labels=labels, min_df=min_df, C=C, random_state=seed)
-    loso_figures = leave_one_source_out(data, sources, params, labels, seed) if sources else None
+    loso_figures = leave_one_source_out(data, sources, params, synthetic_weight, labels, seed) \
+        if sources else None
     if loso_figures:
         log(f"leave-one-source-out macro-F1 {loso_figures['pooled']['macro_f1']} "
             + " ".join(f"{l}={loso_figures['pooled'][l]['f1']}" for l in labels))
 
     log("fitting the final model on every record")
     model = TopicClassifier(**params, thresholds=thresholds)
-    model.fit(data.texts, data.y, sample_weight=data.weights)
+    model.fit(data.texts, data.y, sample_weight=data.weights(synthetic_weight))
     seconds = round(time.perf_counter() - started, 1)
     log(f"done in {seconds} s; {len(model.feature_names_)} terms")
     return {"model": model, "data": data, "labels": labels, "thresholds": thresholds, "params": params,
+            "synthetic_weight": synthetic_weight,
             "oof": oof, "cv": cv_figures, "loso": loso_figures, "search": search_rows,
             "criterion": criterion, "folds": len(folds), "seconds": seconds}
 
 
-def leave_one_source_out(data: Data, sources, params, labels, seed) -> dict:
+def leave_one_source_out(data: Data, sources, params, synthetic_weight, labels, seed) -> dict:
     """Train without each source (thresholds from inner story-grouped CV), score that source."""
     pred = np.zeros_like(data.y)
     per_source = {}
@@ -243,12 +251,14 @@ def leave_one_source_out(data: Data, sources, params, labels, seed) -> dict:
         log(f"leave-one-source-out: holding out {name!r} ({len(test_idx)} records)")
         inner_real = train_idx[data.sources[train_idx] != SYNTHETIC_SOURCE]
         inner = story_folds(data, inner_real, INNER_FOLDS)
-        by_C = fold_scores(data, inner, params["min_df"], sorted(set(params["C"].values())), labels, seed)
-        inner_oof = np.column_stack([by_C[params["C"][label]][:, j] for j, label in enumerate(labels)])
+        combos = [(synthetic_weight, C) for C in sorted(set(params["C"].values()))]
+        by_C = fold_scores(data, inner, params["min_df"], combos, labels, seed)
+        inner_oof = np.column_stack([by_C[(synthetic_weight, params["C"][label])][:, j]
+                                     for j, label in enumerate(labels)])
         cut = np.array([best_threshold(data.y[inner_real, j], inner_oof[inner_real, j])
                         for j in range(len(labels))])
         model = TopicClassifier(**params).fit([data.texts[i] for i in train_idx], data.y[train_idx],
-                                              sample_weight=data.weights[train_idx])
+                                              sample_weight=data.weights(synthetic_weight)[train_idx])
         pred[test_idx] = model.predict_proba([data.texts[i] for i in test_idx]) >= cut
         per_source[name] = label_figures(data.y[test_idx], pred[test_idx], labels)
     return {"pooled": label_figures(data.y[data.real], pred[data.real], labels), "per_source": per_source}
@@ -289,7 +299,7 @@ def metadata_for(result: dict, records, args) -> dict:
                    "files": {path: file_sha256(path) for path in args.corpus},
                    "records": len(records), "scored_records": int(len(result["data"].real)),
                    "synthetic_records": int(len(result["data"].synthetic)),
-                   "synthetic_weight": SYNTHETIC_WEIGHT,
+                   "synthetic_weight": result["synthetic_weight"],
                    "label_counts": {l: int(result["data"].y[:, j].sum()) for j, l in enumerate(result["labels"])}},
         "estimator": {"class": f"{type(model).__module__}.{type(model).__name__}", "params": params,
                       "terms": int(len(model.feature_names_))},
@@ -302,7 +312,9 @@ def metadata_for(result: dict, records, args) -> dict:
                                      if result["loso"] else None),
         },
         "search": {"criterion": result["criterion"], "min_df": list(SEARCH_MIN_DF), "C": list(SEARCH_C),
-                   "chosen": {"min_df": result["params"]["min_df"], "C": result["params"]["C"]},
+                   "synthetic_weight": list(SEARCH_SYNTHETIC_WEIGHT),
+                   "chosen": {"min_df": result["params"]["min_df"], "C": result["params"]["C"],
+                              "synthetic_weight": result["synthetic_weight"]},
                    "results": result["search"]},
     }
 
