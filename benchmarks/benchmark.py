@@ -430,6 +430,11 @@ def summarise(name: str, measured: dict, articles: int, base: float | None, **ex
     return row
 
 
+def cpu_per_article(row: dict) -> float:
+    """CPU ms per article of a row, the HTTP client's included."""
+    return row["cpu_ms_per_article"] + row.get("client_cpu_ms_per_article", 0.0)
+
+
 def markdown(figures: dict) -> str:
     m, run = figures["machine"], figures["run"]
     lines = [
@@ -448,6 +453,12 @@ def markdown(figures: dict) -> str:
             cpu += f" + {row['client_cpu_ms_per_article']:.2f} client"
         lines.append(f"| {row['name']} | {row['articles_per_second']:.1f} | {row['ratio_vs_stock_sumy']:.1f}× | "
                      f"{row['ms_per_article']:.2f} | {cpu} | {p50} | {p99} | {row['memory']} |")
+    base_cpu = figures["results"][0]["cpu_ms_per_article"]
+    less = [f"{row['name']}: {base_cpu / cpu_per_article(row):.1f}×" for row in figures["results"][1:]]
+    if less:
+        lines += ["", "CPU per article, stock sumy's divided by each setup's (server + client; steadier than "
+                  "wall time on a shared machine; each service worker has a core of its own only if "
+                  "the machine is otherwise idle): " + "; ".join(less) + "."]
     refused = [f"{row['rejected']} in {row['name']}" for row in figures["results"] if row.get("rejected")]
     lines += [
         "",
