@@ -147,3 +147,13 @@ def test_labels_can_be_given_space_or_comma_separated():
     spaced = train.parse_args(["--corpus", "a", "--output", "b", "--labels", "conflict", "diplomacy"])
     commas = train.parse_args(["--corpus", "a", "--output", "b", "--labels", "conflict,diplomacy"])
     assert spaced.labels == commas.labels == ("conflict", "diplomacy")
+
+
+def test_a_corpus_from_one_source_is_searched_by_story_grouped_cv_instead(tmp_path):
+    rows = [r for r in make_records(per_source=40, sources=("only-wire",)) if r["source"] != "wire-a"]
+    corpus = write_jsonl(tmp_path / "one.jsonl", rows)
+    registry = tmp_path / "models"
+    assert train.main(["--corpus", str(corpus), "--output", str(registry)]) == 0
+    meta = load_model(registry).metadata
+    assert meta["evaluation"]["leave_one_source_out"] is None
+    assert meta["search"]["criterion"].startswith("story-grouped")
