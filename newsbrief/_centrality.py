@@ -2,8 +2,9 @@
 
 Same inputs (stems of non-stop words per sentence), same formulas, same power iteration and
 stopping rule as sumy 0.11's LexRankSummarizer and TextRankSummarizer, so the ratings agree
-with sumy's up to floating-point rounding. benchmarks/equivalence.py checks the chosen
-sentences against sumy's own classes.
+with sumy's up to floating-point rounding. `python -m benchmarks.evaluate_summaries
+--equivalence` compares the chosen sentences with sumy's own classes (identical on all 1,500
+BBC development articles).
 """
 from __future__ import annotations
 
