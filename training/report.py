@@ -157,8 +157,8 @@ def render_report(result: dict, metadata: dict) -> str:
         f"only, weight {corpus['synthetic_weight']}). Corpus SHA-256 <code>{corpus['sha256']}</code>. "
         f"Seed {metadata['seed']}.</p>",
         "<h2>Story-grouped cross-validation (real articles)</h2>",
-        f"<p>{html.escape(metadata['evaluation']['cv']['method'])}. Thresholds chosen on these same "
-        "out-of-fold probabilities, so the figures are slightly optimistic.</p>",
+        f"<p>{html.escape(metadata['evaluation']['cv']['method'])}, so the figures are slightly "
+        "optimistic.</p>",
         figures_table(result["cv"], labels, thresholds),
     ]
     loso = result.get("loso")
