@@ -6,6 +6,8 @@ import json
 import pathlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsbrief.errors import InvalidRequest
 from newsbrief.summarize import ALGORITHMS, DEFAULT_ALGORITHM, MAX_SENTENCES, summarize
@@ -179,3 +181,24 @@ def test_fast_implementation_picks_the_same_sentences_as_sumy(fast, stock):
         for (_, a), (_, b) in zip(fast_scores, stock_scores):
             assert a == pytest.approx(b, rel=1e-6, abs=1e-9) or [s for s, _ in fast_scores] != [s for s, _ in stock_scores]
     assert same >= 0.95 * len(rows)
+
+
+# ------------------------------------------------------------------ any text (property)
+
+_pieces = st.sampled_from([
+    "The talks resumed.", "U.S.", "Dr.", "...", "“", "”", "\n", "\n\n", " ", "TT", "20", "-", "* ",
+    "REUTERS/Omar Sanadiki", "Şen", "王毅", "🙂", "a", "A.", "the the the", "123.", "!", "?", "'s",
+])
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.lists(st.one_of(_pieces, st.text(max_size=8)), max_size=40).map("".join),
+       count=st.integers(1, 6), algorithm=st.sampled_from(ALGORITHMS))
+def test_any_text_gives_at_most_count_distinct_sentences_in_order(text, count, algorithm):
+    article = prepare(text)
+    chosen = summarize(article, count, algorithm)
+    assert len(chosen) <= count
+    assert len(chosen) == min(count, len({" ".join(s.text.casefold().split()) for s in article.sentences}))
+    starts = [s.start for s, _ in chosen]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+    assert all(text[s.start:s.end] == s.text for s, _ in chosen)
