@@ -32,7 +32,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
-    threads: int = 1
+    threads: int = 2
     timeout: int = 30
     max_body: int = 5 * 1024 * 1024
     model_dir: Path = DEFAULT_MODEL_DIR
