@@ -19,7 +19,7 @@ measurement is warmed up, then repeated; the table shows the best repeat (the ma
 so the best is the least disturbed), the JSON keeps all of them. Beside wall-clock throughput it
 shows CPU time per article (steadier than wall time on a busy machine). The HTTP client runs on
 the same cores as the server, so HTTP figures include its cost. The service takes its other
-settings from the environment, e.g. `THREADS=2 python -m benchmarks.benchmark`.
+settings from the environment, e.g. `THREADS=1 python -m benchmarks.benchmark`.
 """
 from __future__ import annotations
 
@@ -42,6 +42,8 @@ import threading
 import time
 from importlib import metadata
 from pathlib import Path
+
+from service.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INPUT = ROOT.parent / "shared" / "corpus" / "articles.jsonl"
@@ -511,7 +513,7 @@ def run(args) -> dict:
     figures = {"machine": machine(),
                "run": {"articles": n, "input": str(args.input), "seed": args.seed, "repeats": args.repeats,
                        "median_words": median_words(articles),
-                       "service": f"WORKERS={args.workers} THREADS={os.environ.get('THREADS', '1').strip() or '1'}"},
+                       "service": f"WORKERS={args.workers} THREADS={Settings.from_env().threads}"},
                "results": []}
     results = figures["results"]
 
