@@ -185,7 +185,8 @@ def equivalence(bbc, counts=(1, 3, 5)) -> str:
 def cross_validation(keysentences, rouge, repeats: int = 6, folds: int = 5, seed: int = 0) -> str:
     """Does fitting the "news" weights on editors' picks generalise? A logistic regression of
     the editors' picks on summarize.news_features is fitted on some articles and judged (ROUGE-2
-    at 3 sentences, lede always kept) on the others: grouped k-fold, then leave-one-source-out."""
+    at 3 sentences, lede always kept) on the others: k-fold by article (an article's sentences
+    stay together), then leave-one-source-out."""
     from sklearn.linear_model import LogisticRegression
 
     from newsbrief.summarize import NEWS_FEATURES, _distinct, news_features

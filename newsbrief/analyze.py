@@ -70,7 +70,7 @@ class Analyzer:
             doc_id = document.get("id", index) if isinstance(document, dict) else index
             try:
                 schema.validate(document, schema.DOCUMENT, f"documents[{index}]")
-                articles.append(self._prepare(document["text"], document.get("title")))
+                articles.append(self._prepare(document["text"], document.get("title"), f"documents[{index}].text"))
             except RequestError as error:
                 results[index] = {"id": doc_id, "error": {**error.to_dict()["error"], "status": error.status}}
                 continue
@@ -81,13 +81,13 @@ class Analyzer:
         return results
 
     @staticmethod
-    def _prepare(text: str, title: str | None) -> Article:
+    def _prepare(text: str, title: str | None, field: str = "text") -> Article:
         article = prepare(text, title)
         if not article.sentences:
             raise EmptyText(
                 "The text is empty once page furniture (repeated captions, photo credits, stray "
-                "tokens) and white space are removed; send the article body in 'text'.",
-                field="text")
+                f"tokens) and white space are removed; send the article body in '{field}'.",
+                field=field)
         return article
 
     def _analyze_articles(self, articles: list[Article], options: Options) -> list[dict]:

@@ -7,7 +7,7 @@ Algorithms (see ALGORITHMS):
               centrality and quoting (chosen with benchmarks/evaluate_summaries.py; README)
 - "lead"      the first sentences
 - "lexrank", "textrank"   sumy's LexRank/TextRank computed with numpy/scipy: the same sentences
-              as sumy's own classes on all 1,500 BBC development articles, 3-4x faster
+              as sumy's own classes on all 1,500 BBC development articles, 2.4-3.9x faster
 - "lsa", "luhn"           sumy's LsaSummarizer / LuhnSummarizer
 - "sumy-lexrank", "sumy-textrank"   sumy's own LexRankSummarizer / TextRankSummarizer
 
@@ -44,9 +44,11 @@ MAX_SENTENCES = 300
 # "news" (the default): the lede, then the sentences with the best
 #     LENGTH * ln(words) + CENTRALITY * TextRank/max(TextRank) - POSITION * ln(1 + index) - QUOTE * is_quote
 # A logistic regression of the two editors' picks in keysentences_dev on these four features
-# gave weights 0.85 / 1.21 / 1.38 / 1.36 (grouped 5-fold cross-validation: +4.0 ROUGE-2 over
-# lead on held-out folds; `python -m benchmarks.evaluate_summaries --cv`). They are rounded, and LENGTH is halved so that summaries stay about
-# as long as lead's (longer picks lose ROUGE precision against one-sentence references).
+# gave weights 0.85 / 1.21 / 1.38 / 1.36 (5-fold cross-validation by article: +4.0 ROUGE-2 over
+# lead on held-out folds, -0.2 to +4.7 with one source left out;
+# `python -m benchmarks.evaluate_summaries --cv`). They are rounded, and LENGTH is halved so that
+# summaries stay about as long as lead's (longer picks lose ROUGE precision against one-sentence
+# references).
 NEWS_WEIGHTS = {"length": 0.5, "centrality": 1.0, "position": 1.5, "quote": 1.5}
 _NEWS_OFFSET = -1.0   # only shifts the logistic that maps scores to 0..1
 _QUOTE = re.compile(r"^[\"'\u201c\u2018\u00ab]|[\"'\u201d\u2019\u00bb]$")

@@ -108,6 +108,7 @@ def test_an_invalid_document_gets_an_error_in_its_place_and_the_others_are_analy
     assert [r.get("id") for r in results] == ["ok", "empty", "bad", 3, 4]
     assert "labels" in results[0] and "labels" in results[4]
     assert results[1]["error"]["code"] == "empty_text"
+    assert "documents[1].text" in results[1]["error"]["message"]
     assert results[2]["error"]["code"] == "invalid_request"
     assert results[3]["error"]["code"] == "invalid_request"
     assert "documents[2].text" in results[2]["error"]["message"]
