@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
@@ -170,9 +170,26 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
 
     # -- predicting ----------------------------------------------------------------------------
 
+    def features(self, texts: list[str]):
+        """The TF-IDF rows of `texts`: vectorizer_.transform's values, computed with plain numpy
+        after the counting (sklearn's input checks there cost as much as the counting itself)."""
+        v = self.vectorizer_
+        if not (v.use_idf and v.norm == "l2"):
+            return v.transform(texts)
+        X = CountVectorizer.transform(v, texts)  # the fitted vocabulary and analyser; dtype v.dtype
+        if v.sublinear_tf:
+            np.log(X.data, out=X.data)
+            X.data += 1
+        X.data *= v.idf_[X.indices]
+        row_of = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+        norms = np.sqrt(np.bincount(row_of, weights=np.square(X.data, dtype=np.float64), minlength=X.shape[0]))
+        norms[norms == 0] = 1.0
+        X.data /= norms[row_of].astype(X.dtype)
+        return X
+
     def decision_function(self, X: Sequence[str]) -> np.ndarray:
         check_is_fitted(self, "coef_")
-        features = self.vectorizer_.transform(_as_texts(X))
+        features = self.features(_as_texts(X))
         return np.asarray(features @ self.coef_.T, dtype=np.float64) + self.intercept_
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
@@ -194,7 +211,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     def explain(self, text: str, top: int = 8) -> dict[str, list[dict]]:
         """Per label, the terms of this text that pushed its score up most (tf-idf value x weight)."""
         check_is_fitted(self, "coef_")
-        row = self.vectorizer_.transform([str(text)])
+        row = self.features([str(text)])
         indices, values = row.indices, row.data
         result = {}
         for j, label in enumerate(self.labels_):

@@ -73,6 +73,17 @@ def test_probabilities_have_one_column_per_label_and_stay_within_0_and_1(fitted)
     assert np.all((proba >= 0) & (proba <= 1))
 
 
+@pytest.mark.parametrize("sublinear_tf", [True, False])
+def test_features_equal_the_fitted_vectorizers_own_transform(sublinear_tf):
+    texts, labels = tiny_corpus()
+    model = TopicClassifier(min_df=1, sublinear_tf=sublinear_tf).fit(texts, labels)
+    probes = texts[:5] + ["", "no known word here", "NATO NATO NATO allies allies talks", CONFLICT[0] * 3]
+    expected = model.vectorizer_.transform(probes)
+    got = model.features(probes)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    np.testing.assert_allclose(got.toarray(), expected.toarray(), rtol=1e-6, atol=1e-7)
+
+
 def test_each_label_is_decided_on_its_own_so_several_or_none_can_apply(fitted):
     both = fitted.predict_labels([CONFLICT[0] + " " + ALLIANCES[1]])[0]
     assert {"conflict", "alliances"} <= set(both)
