@@ -68,6 +68,8 @@ class Analyzer:
         ids, articles, slots = [], [], []
         for index, document in enumerate(documents):
             doc_id = document.get("id", index) if isinstance(document, dict) else index
+            if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
+                doc_id = index  # an invalid id is not echoed back; its error says what was wrong
             try:
                 schema.validate(document, schema.DOCUMENT, f"documents[{index}]")
                 articles.append(self._prepare(document["text"], document.get("title"), f"documents[{index}].text"))
@@ -97,9 +99,10 @@ class Analyzer:
         probabilities = self.model.scores([classification_text(a) for a in articles])
         results = []
         for article, row in zip(articles, probabilities):
-            result = {
-                "labels": [l for l, p in zip(labels, row) if p >= self.model.thresholds[l]],
-                "scores": {l: round(float(p), SCORE_DIGITS) for l, p in zip(labels, row)},
+            scores = {l: round(float(p), SCORE_DIGITS) for l, p in zip(labels, row)}
+            result = {  # labels follow the scores as shown, so the two never disagree
+                "labels": [l for l in labels if scores[l] >= self.model.thresholds[l]],
+                "scores": scores,
                 "summary": self._summary(article, options),
             }
             if options.explain:

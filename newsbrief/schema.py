@@ -12,6 +12,7 @@ from .summarize import ALGORITHMS, DEFAULT_ALGORITHM
 MAX_DOCUMENTS = 64
 MAX_SENTENCES = 20
 MAX_TEXT_CHARS = 1_000_000
+MAX_TITLE_CHARS = 2_000
 
 SUMMARY_OPTIONS = {
     "type": "object",
@@ -34,7 +35,7 @@ TEXT = {
     "description": "Article text exactly as scraped; page furniture is removed by the service.",
     "maxLength": MAX_TEXT_CHARS,
 }
-TITLE = {"type": ["string", "null"], "description": "Optional headline."}
+TITLE = {"type": ["string", "null"], "description": "Optional headline.", "maxLength": MAX_TITLE_CHARS}
 EXPLAIN = {"type": "boolean", "default": False,
            "description": "Also return the terms that pushed each label's score."}
 
@@ -115,7 +116,7 @@ def validate(value: Any, schema: dict, path: str = "body") -> None:
     if isinstance(value, str) and "maxLength" in schema and len(value) > schema["maxLength"]:
         raise TooLarge(
             f"{path} has {len(value):,} characters; the limit is {schema['maxLength']:,}. "
-            "Split the article or send only its body.", code="text_too_long", field=path)
+            "Split a longer article, or send only its body and headline.", code="text_too_long", field=path)
     if isinstance(value, list):
         low, high = schema.get("minItems"), schema.get("maxItems")
         if low is not None and len(value) < low:

@@ -5,6 +5,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import signal
 from typing import Any
 
@@ -55,7 +56,11 @@ def create_app(store: ModelStore, settings: Settings | None = None) -> Flask:
     def readyz():
         if store.ready:
             return jsonify(status="ready", model=store.analyzer.model_info)
-        return jsonify(status="unavailable", reason=store.error or "model still loading"), 503
+        reason = store.error or "model still loading"
+        return jsonify(status="unavailable", reason=reason,
+                       error={"code": "model_not_loaded",
+                              "message": f"No model is loaded yet ({reason}); retry shortly, or read the "
+                                         "service log."}), 503
 
     @app.get("/v1/model")
     def model():
@@ -100,7 +105,8 @@ def _json_body() -> Any:
             "send the article as a JSON body with that header.")
     raw = request.get_data(cache=False)
     try:
-        return json.loads(raw.decode(request.mimetype_params.get("charset", "utf-8")))
+        text = raw.decode(request.mimetype_params.get("charset", "utf-8"))
+        body = json.loads(text, parse_constant=_reject_constant)
     except LookupError:
         raise InvalidRequest("Unknown charset in Content-Type; send UTF-8 JSON.") from None
     except UnicodeDecodeError as error:
@@ -111,6 +117,34 @@ def _json_body() -> Any:
                              f"column {error.colno}.") from None
     except RecursionError:
         raise InvalidRequest("The JSON body is nested too deeply.") from None
+    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        raise InvalidRequest(f"The body holds a value JSON cannot carry here: {error}.") from None
+    if _SURROGATE_ESCAPE.search(text):
+        _reject_lone_surrogates(body, "body")
+    return body
+
+
+# "\ud800" escapes decode to lone surrogates, which no UTF-8 answer (or log line) can hold.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number; send a number or null")
+
+
+def _reject_lone_surrogates(value: Any, path: str) -> None:
+    if isinstance(value, str):
+        if _LONE_SURROGATE.search(value):
+            raise InvalidRequest(f"{path} holds an unpaired UTF-16 surrogate escape (such as \\ud800), "
+                                 "which is not a character; remove it or send the text as UTF-8.", field=path)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _reject_lone_surrogates(item, f"{path}[{index}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _reject_lone_surrogates(key, f"{path} key")
+            _reject_lone_surrogates(item, f"{path}.{key}")
 
 
 def describe_model(store: ModelStore) -> dict:

@@ -112,8 +112,9 @@ RESPONSE_SCHEMAS = {
     "Health": _object({"status": {"const": "ok"}}, required=("status",)),
     "Ready": _object({"status": {"const": "ready"}, "model": _ref("ModelRef")},
                      required=("status", "model")),
-    "NotReady": _object({"status": {"const": "unavailable"}, "reason": {"type": "string"}},
-                        required=("status", "reason")),
+    "NotReady": _object({"status": {"const": "unavailable"}, "reason": {"type": "string"},
+                         "error": _ref("ErrorDetail")},
+                        required=("status", "reason", "error")),
     "ModelDescription": _object({
         "name": {"type": "string"}, "version": {"type": "string"},
         "labels": {"type": "array", "items": {"type": "string"}},

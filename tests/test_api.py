@@ -142,13 +142,39 @@ BAD_REQUESTS = [
     ("documents empty", {"documents": []}, "at least 1"),
     ("documents not a list", {"documents": {"text": ARTICLE}}, "array"),
     ("too many documents", {"documents": [{"text": "x"}] * (MAX_DOCUMENTS + 1)}, "at most 64"),
+    ("a 5,000-digit integer", '{"text": "x", "summary": {"sentences": ' + "1" * 5000 + "}}", "digits"),
+    ("NaN", {"text": ARTICLE, "summary": {"sentences": float("nan")}}, "NaN is not a JSON number"),
+    ("Infinity as an id", {"documents": [{"id": float("inf"), "text": ARTICLE}]}, "Infinity"),
+    ("a lone surrogate in the text", {"text": "\ud800 " + ARTICLE}, "body.text holds an unpaired"),
+    ("a lone surrogate in an id", {"documents": [{"id": "\udfff", "text": ARTICLE}]}, "documents[0].id"),
+    ("a lone surrogate in a key", {"text": ARTICLE, "\ud800": 1}, "body key"),
+    ("a title over the limit", {"text": ARTICLE, "title": "t" * 2001}, "the limit is 2,000"),
 ]
 
 
 @pytest.mark.parametrize("case, body, hint", BAD_REQUESTS, ids=[c[0] for c in BAD_REQUESTS])
 def test_a_malformed_request_gets_400_saying_what_to_fix(client, case, body, hint):
-    message = assert_error(post(client, body), 400, "invalid_request")
+    response = post(client, body)
+    if case == "a title over the limit":
+        message = assert_error(response, 413, "text_too_long")
+    else:
+        message = assert_error(response, 400, "invalid_request")
     assert hint in message
+
+
+def test_a_paired_surrogate_escape_is_an_ordinary_character(client):
+    body = '{"text": "Allies met at the summit \\ud83d\\ude00 and pledged troops to the alliance."}'
+    response = post(client, body)
+    assert response.status_code == 200
+    assert "\U0001F600" in response.get_json()["summary"]["text"]
+
+
+def test_an_invalid_document_id_is_not_echoed_back(client):
+    deep = "[" * 500 + "]" * 500
+    body = '{"documents": [{"id": ' + deep + ', "text": ""}, {"id": true, "text": "Talks."}]}'
+    results = post(client, body).get_json()["results"]
+    assert [r["id"] for r in results] == [0, 1]
+    assert all(r["error"]["code"] == "invalid_request" for r in results)
 
 
 def test_a_body_that_is_not_utf8_gets_400(client):
@@ -199,11 +225,13 @@ def test_without_a_model_analyze_gets_503_and_readyz_is_503(tmp_path):
     assert_error(post(client, {"text": ARTICLE}), 503, "model_not_loaded")
     ready = client.get("/readyz")
     assert ready.status_code == 503 and "does not exist" in ready.get_json()["reason"]
+    assert ready.get_json()["error"]["code"] == "model_not_loaded"
     assert client.get("/healthz").get_json() == {"status": "ok"}
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
+    | st.text(st.characters(categories=["Cs", "L", "P", "Zs"]), max_size=30),  # Cs: lone surrogates
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
         st.sampled_from(["text", "title", "documents", "summary", "explain", "sentences",
                          "algorithm", "id", "x"]), inner, max_size=4),
