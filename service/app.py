@@ -192,12 +192,13 @@ class _Forbidden(RequestError):
 
 def _reload(store: ModelStore, settings: Settings) -> tuple[Response, int]:
     """Verify the model the registry points at; then roll the workers onto it (under gunicorn)
-    or swap it in this process. A model that fails verification changes nothing."""
+    or swap it in this process. A model that fails verification or cannot answer changes nothing."""
     try:
         version_dir = resolve_version(settings.model_dir)
         verify(version_dir)
         master = os.environ.get(MASTER_PID_ENV)
         if master and int(master) == os.getppid():
+            ModelStore(version_dir).load(version_dir)  # loads and answers here first, then all workers
             os.kill(int(master), signal.SIGHUP)
             return jsonify(status="reloading", version=version_dir.name), 202
         store.load(version_dir)

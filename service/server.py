@@ -1,9 +1,10 @@
 """The production server: gunicorn, configured from Settings, one model per worker.
 
 The master verifies the model the registry points at (no unpickling) and pins that version
-directory in the environment that workers inherit. On SIGHUP it verifies again: a good new
-version is pinned and gunicorn rolls the workers gracefully onto it; a bad one is refused and
-the workers it starts keep serving the version pinned before.
+directory in the environment that workers inherit. On SIGHUP it verifies again and has a child
+process load the new version and answer one article: a good new version is pinned and gunicorn
+rolls the workers gracefully onto it; a bad one is refused and the workers it starts keep
+serving the version pinned before.
 """
 from __future__ import annotations
 
@@ -19,16 +20,20 @@ from newsbrief.errors import ArtifactError, NewsbriefError
 from . import logs, metrics
 from .app import MASTER_PID_ENV, create_app
 from .config import Settings, SettingsError
-from .store import PINNED_VERSION_ENV, ModelStore
+from .store import PINNED_VERSION_ENV, ModelStore, check_loads
 
 log = logging.getLogger("newsbrief.server")
 
 
-def pin_model(settings: Settings) -> None:
-    """Verify the model MODEL_DIR designates and pin it for the workers, or keep the old pin."""
+def pin_model(settings: Settings, load_check: bool = False) -> None:
+    """Verify the model MODEL_DIR designates and pin it for the workers, or keep the old pin.
+    With `load_check` (on SIGHUP, when workers have a model to keep) it must also load and
+    answer in a child process before the workers are rolled onto it."""
     try:
         version_dir = resolve_version(settings.model_dir)
         verify(version_dir)
+        if load_check and str(version_dir) != os.environ.get(PINNED_VERSION_ENV):
+            check_loads(version_dir)
     except ArtifactError as error:
         kept = os.environ.get(PINNED_VERSION_ENV)
         log.error("model refused: %s%s", error, f"; workers keep {kept}" if kept else "")
@@ -65,7 +70,7 @@ class Server(BaseApplication):
             "loglevel": s.log_level,
             "preload_app": False,
             "on_starting": self._on_starting,
-            "on_reload": lambda server: pin_model(self.settings),
+            "on_reload": lambda server: pin_model(self.settings, load_check=True),
         }
         options.update(metrics.gunicorn_options())  # multiprocess metrics dir, child_exit
         options.update(logs.gunicorn_options())     # JSON log lines, no second access log

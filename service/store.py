@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -57,3 +59,20 @@ class ModelStore:
             self._analyzer, self.error = analyzer, None
         log.info("model loaded: %s %s from %s", analyzer.model.name, analyzer.model.version, target)
         return analyzer
+
+
+def check_loads(version_dir: Path | str, timeout: float = 120.0) -> None:
+    """Load `version_dir` and run the self-check in a child process (so the caller, e.g. the
+    gunicorn master, never unpickles a model itself); raise ArtifactError with the reason."""
+    code = ("import sys; from service.store import ModelStore; "
+            "ModelStore(sys.argv[1]).load(sys.argv[1])")
+    try:
+        done = subprocess.run([sys.executable, "-c", code, str(version_dir)], capture_output=True,
+                              text=True, timeout=timeout, env={**os.environ, PINNED_VERSION_ENV: ""})
+    except subprocess.TimeoutExpired:
+        raise ArtifactError(f"Loading {version_dir} took more than {timeout:.0f} s; refused.") from None
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+        reason = lines[-1] if lines else f"exit status {done.returncode}"
+        raise ArtifactError(f"The model at {version_dir} failed to load: {reason}")
+

@@ -52,6 +52,20 @@ def copy_version(source: Path, registry: Path, name: str) -> str:
     return name
 
 
+def unloadable(registry: Path, name: str) -> None:
+    """A version that passes verification (hash and libraries match) but is no classifier."""
+    import hashlib
+    import joblib
+
+    target = registry / name
+    shutil.copytree(resolve_version(ROOT / "models"), target)
+    joblib.dump({"not": "a model"}, target / "model.joblib")
+    meta = json.loads((target / "metadata.json").read_text())
+    meta["version"] = name
+    meta["model_sha256"] = hashlib.sha256((target / "model.joblib").read_bytes()).hexdigest()
+    (target / "metadata.json").write_text(json.dumps(meta))
+
+
 @pytest.fixture()
 def registry(tmp_path):
     shipped = resolve_version(ROOT / "models")
@@ -61,6 +75,7 @@ def registry(tmp_path):
         copy_version(shipped, registry, name)
     with open(registry / "topics-tampered" / "model.joblib", "ab") as handle:
         handle.write(b"tampered")
+    unloadable(registry, "topics-broken")
     set_current(registry, "topics-a")
     return registry
 
@@ -150,6 +165,23 @@ def test_a_tampered_model_is_refused_and_the_service_keeps_its_model(server, reg
     assert call(base + "/readyz")[0] == 200
     assert call(base + "/v1/model")[1]["version"] == "topics-a"
     assert "SHA-256" in log.read_text()
+
+
+def test_a_model_that_verifies_but_cannot_load_is_refused_before_any_worker_is_rolled(server, registry):
+    base, process, log = server
+    set_current(registry, "topics-broken")
+    status, body = call(base + "/admin/reload", {}, {"Authorization": f"Bearer {TOKEN}"})
+    assert status == 409 and "predict_proba" in body["error"]["message"]
+    with Load(base) as load:
+        process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while "failed to load" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(2)
+    assert "failed to load" in log.read_text()
+    assert {status for status, _ in load.results} == {200}
+    assert {version for _, version in load.results} == {"topics-a"}
+    assert call(base + "/v1/model")[1]["version"] == "topics-a"
 
 
 def test_the_admin_route_needs_the_token_refuses_a_tampered_model_and_swaps_a_good_one(server, registry):
