@@ -180,7 +180,7 @@ def test_fast_implementation_picks_the_same_sentences_as_sumy(fast, stock):
         same += [s for s, _ in fast_scores] == [s for s, _ in stock_scores]
         for (_, a), (_, b) in zip(fast_scores, stock_scores):
             assert a == pytest.approx(b, rel=1e-6, abs=1e-9) or [s for s, _ in fast_scores] != [s for s, _ in stock_scores]
-    assert same >= 0.95 * len(rows)
+    assert same == len(rows)  # the issue asks for 95%; on these articles they agree on every one
 
 
 # ------------------------------------------------------------------ any text (property)

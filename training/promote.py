@@ -167,7 +167,7 @@ def promote(root: Path, candidate_name: str, data: list[str], tolerance: float, 
     current, current_problem = None, None
     if current_name is not None:
         try:
-            current = artifacts.load_model(root)
+            current = artifacts.load_model(root / current_name)
         except ArtifactError as error:
             current_problem = f"the current model {current_name} cannot be loaded ({error})"
         else:

@@ -296,7 +296,7 @@ def metadata_for(result: dict, records, args) -> dict:
         "training_seconds": result["seconds"],
         "seed": args.seed,
         "corpus": {"sha256": corpus_sha256(records),
-                   "files": {path: file_sha256(path) for path in args.corpus},
+                   "files": {os.path.basename(path): file_sha256(path) for path in args.corpus},  # no build paths
                    "records": len(records), "scored_records": int(len(result["data"].real)),
                    "synthetic_records": int(len(result["data"].synthetic)),
                    "synthetic_weight": result["synthetic_weight"],
