@@ -42,7 +42,7 @@ class Article:
 # Abbreviations after which a full stop never ends a sentence (a name follows).
 _TITLES = frozenset(
     "mr mrs ms messrs dr prof sen sens rep reps gov gen lt col maj capt cpt sgt cpl pvt adm cmdr "
-    "brig rev hon pres supt insp det st mt ft gens cmdr sr jr".split()
+    "brig rev hon pres supt insp det st mt ft gens sr jr".split()
 )
 # Abbreviations that may end a sentence: split only when a typical sentence opener follows.
 _ABBREVIATIONS = frozenset(
