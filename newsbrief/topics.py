@@ -137,7 +137,9 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         return float(self.C[label]) if isinstance(self.C, dict) else float(self.C)
 
     def fit(self, X: Sequence[str], y, sample_weight=None):
-        """Learn from texts X and y: a 0/1 matrix (n, labels) or a list of label sets."""
+        """Learn from texts X and y: a 0/1 matrix (n, labels) or a list of label sets.
+
+        sample_weight: None, one weight per text, or a matrix (n, labels) with one column per label."""
         labels = tuple(self.labels)
         texts = _as_texts(X)
         y = np.asarray(y) if not _is_label_sets(y) else label_matrix(y, labels)
@@ -151,10 +153,17 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         self.vectorizer_ = self.build_vectorizer()
         features = self.vectorizer_.fit_transform(texts)
         self.vectorizer_.stop_words_ = None  # only needed for introspection; it would bloat the pickle
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+            if sample_weight.shape not in ((len(texts),), (len(texts), len(labels))):
+                raise ValueError(f"sample_weight must have shape ({len(texts)},) or ({len(texts)}, {len(labels)}), "
+                                 f"not {sample_weight.shape}")
         coefs, intercepts = [], []
         for j, label in enumerate(labels):
             model = logistic(self._C_for(label), self.class_weight, self.random_state)
-            model.fit(features, y[:, j], sample_weight=sample_weight)
+            model.fit(features, y[:, j],
+                      sample_weight=sample_weight[:, j] if sample_weight is not None and sample_weight.ndim == 2
+                      else sample_weight)
             coefs.append(model.coef_[0])
             intercepts.append(model.intercept_[0])
         self.labels_ = labels

@@ -123,6 +123,18 @@ def test_label_sets_and_a_0_1_matrix_train_the_same_model():
     assert np.allclose(a, b)
 
 
+def test_sample_weight_can_give_each_label_its_own_column():
+    texts, labels = tiny_corpus()
+    rng = np.random.default_rng(0)
+    weights = rng.uniform(0.5, 4.0, size=(len(texts), 3))
+    per_label = TopicClassifier(min_df=1).fit(texts, labels, sample_weight=weights)
+    for j in range(3):
+        alone = TopicClassifier(min_df=1).fit(texts, labels, sample_weight=weights[:, j])
+        assert np.allclose(per_label.coef_[j], alone.coef_[j]) and per_label.intercept_[j] == alone.intercept_[j]
+    with pytest.raises(ValueError, match="sample_weight"):
+        TopicClassifier(min_df=1).fit(texts, labels, sample_weight=weights[:, :2])
+
+
 def test_explain_lists_terms_of_this_article_that_raised_each_score(fitted):
     text = "NATO allies began joint exercises while troops shelled the town."
     explanation = fitted.explain(text, top=4)
