@@ -114,6 +114,31 @@ def test_versions_of_one_story_stay_in_one_fold(corpus_file):
         assert not set(data.synthetic) & set(test_idx)
 
 
+def test_hard_negatives_weigh_more_only_for_their_label_and_only_when_real(corpus_file):
+    labels = ("conflict", "diplomacy", "alliances")
+    data = train.build_data(load_corpus([corpus_file]), labels)
+    other, factor = train.HARD_NEGATIVES["alliances"]
+    weights = data.weight_matrix({"conflict": 4.0, "diplomacy": 4.0, "alliances": 16.0}, labels)
+    real = data.sources != train.SYNTHETIC_SOURCE
+    hard = real & (data.y[:, labels.index(other)] == 1) & (data.y[:, 2] == 0)
+    assert hard.any()
+    assert np.all(weights[hard, 2] == factor) and np.all(weights[real & ~hard, 2] == 1.0)
+    assert np.all(weights[~real, 2] == 16.0)
+    assert np.all(weights[real, :2] == 1.0) and np.all(weights[~real, :2] == 4.0)
+    # without the other label in the label set there is nothing to count up
+    only = ("diplomacy", "alliances")
+    data = train.build_data(load_corpus([corpus_file]), only)
+    assert set(data.label_weights(1, 16.0, only)) == {1.0, 16.0}
+
+
+def test_synthetic_weight_and_C_are_chosen_per_label_from_the_search(corpus_file):
+    result = train.evaluate_and_fit(load_corpus([corpus_file]))
+    assert set(result["synthetic_weight"]) == set(result["labels"]) == set(result["params"]["C"])
+    for label in result["labels"]:
+        assert result["synthetic_weight"][label] in train.SEARCH_SYNTHETIC_WEIGHT
+        assert result["params"]["C"][label] in train.SEARCH_C
+
+
 def test_best_threshold_separates_cleanly_separable_scores():
     y = np.array([0, 0, 0, 1, 1])
     p = np.array([0.1, 0.2, 0.3, 0.7, 0.9])

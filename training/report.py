@@ -182,8 +182,8 @@ def render_report(result: dict, metadata: dict) -> str:
         "any country, nationality or city name, which the model does not see individually.</p>",
         _terms_section(result["model"], labels),
         "<h2>Search</h2>",
-        f"<p>Criterion: {html.escape(result['criterion'])}, per label (min_df and synthetic weight "
-        "shared by all labels). Chosen: min_df "
+        f"<p>Criterion: {html.escape(result['criterion'])}, per label (min_df shared by all labels, "
+        "synthetic weight and C per label). Chosen: min_df "
         f"{result['params']['min_df']}, synthetic weight {result['synthetic_weight']}, "
         f"C {html.escape(str(result['params']['C']))}.</p>",
         _table(list(result["search"][0].keys()), [list(r.values()) for r in result["search"]]),
