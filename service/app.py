@@ -14,7 +14,8 @@ from werkzeug.exceptions import HTTPException
 
 from newsbrief import schema
 from newsbrief.artifacts import resolve_version, verify
-from newsbrief.errors import ArtifactError, InvalidRequest, RequestError, UnsupportedMediaType
+from newsbrief.errors import (ArtifactError, EmptyText, InvalidRequest, RequestError, TooLarge,
+                             UnsupportedMediaType)
 from newsbrief.summarize import ALGORITHMS, DEFAULT_ALGORITHM
 
 from . import logs, metrics, openapi
@@ -45,8 +46,9 @@ def create_app(store: ModelStore, settings: Settings | None = None) -> Flask:
 
     @app.post("/v1/analyze")
     def analyze():
-        body = _json_body()
-        return jsonify(store.analyzer.handle(body))
+        answer = store.analyzer.handle(_json_body())
+        metrics.note_documents(answer)
+        return jsonify(answer)
 
     @app.get("/healthz")
     def healthz():
@@ -73,6 +75,8 @@ def create_app(store: ModelStore, settings: Settings | None = None) -> Flask:
 
     @app.errorhandler(RequestError)
     def request_error(error: RequestError):
+        if isinstance(error, (EmptyText, TooLarge)) and request.endpoint == "analyze":
+            metrics.note_rejected()
         return jsonify(error.to_dict()), error.status
 
     @app.errorhandler(HTTPException)

@@ -103,21 +103,25 @@ def method_of() -> str:
     return request.method if request.method in METHODS else "OTHER"
 
 
+def note_documents(answer: dict) -> None:
+    """Called by POST /v1/analyze with the answer it is about to send: remembers how many
+    documents it analysed and rejected, so nothing has to parse the response again."""
+    results = answer.get("results")
+    if isinstance(results, list):
+        rejected = sum(1 for r in results if "error" in r)
+        g._newsbrief_documents = (len(results) - rejected, rejected)
+    else:
+        g._newsbrief_documents = (1, 0)
+
+
+def note_rejected() -> None:
+    """Called when the one article of a request is refused for what it holds (422, 413)."""
+    g._newsbrief_documents = (0, 1)
+
+
 def documents_of(response: Response) -> tuple[int, int]:
-    """(analysed, rejected) documents in the answer to POST /v1/analyze; (0, 0) otherwise.
-    A batch counts each document; computed once per request and kept in `g`."""
-    if "_newsbrief_documents" in g:
-        return g._newsbrief_documents
-    counts = (0, 0)
-    if request.endpoint == "analyze" and response.status_code == 200 and response.is_json:
-        body = response.get_json(silent=True) or {}
-        if isinstance(body.get("results"), list):
-            rejected = sum(1 for r in body["results"] if isinstance(r, dict) and "error" in r)
-            counts = (len(body["results"]) - rejected, rejected)
-        elif "labels" in body:
-            counts = (1, 0)
-    g._newsbrief_documents = counts
-    return counts
+    """(analysed, rejected) documents in the answer to this request; (0, 0) for other routes."""
+    return g.get("_newsbrief_documents", (0, 0))
 
 
 def _use_multiprocess_values() -> None:
@@ -179,7 +183,7 @@ def init_app(app: Flask) -> Metrics:
     @app.get("/metrics")
     def prometheus_metrics():
         metrics.observe_memory(force=True)
-        return Response(generate_latest(_scrape_registry(metrics)), mimetype=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(_scrape_registry(metrics)), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     return metrics
 

@@ -93,6 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"newsbrief: {error}", file=sys.stderr)
         return 2
+    try:  # a model that cannot be served stops the start (exit 2) instead of a never-ready service
+        verify(resolve_version(settings.model_dir))
+    except ArtifactError as error:
+        print(f"newsbrief: MODEL_DIR={settings.model_dir}: {error}", file=sys.stderr)
+        return 2
     logs.setup(settings.log_level)  # JSON lines on stderr
     sys.argv = sys.argv[:1]  # gunicorn must not parse our arguments
     Server(settings).run()

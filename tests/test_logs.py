@@ -95,10 +95,17 @@ def test_a_batch_line_counts_its_documents_and_the_rejected_ones(client, lines):
     assert entry["documents"] == 3 and entry["documents_rejected"] == 1
 
 
-def test_an_error_line_names_the_error_code_and_counts_no_document(client, lines):
+def test_an_error_line_names_the_error_code_and_counts_the_refused_article_as_rejected(client, lines):
     client.post("/v1/analyze", json={"text": "   "})
     entry = json.loads(lines()[-1])
-    assert entry["status"] == 422 and entry["error"] == "empty_text" and entry["documents"] == 0
+    assert entry["status"] == 422 and entry["error"] == "empty_text"
+    assert entry["documents"] == 1 and entry["documents_rejected"] == 1
+
+
+def test_a_malformed_request_counts_no_document(client, lines):
+    client.post("/v1/analyze", json={"title": "no text"})
+    entry = json.loads(lines()[-1])
+    assert entry["status"] == 400 and entry["documents"] == 0 and "documents_rejected" not in entry
 
 
 def test_an_unknown_route_is_logged_by_its_path_without_query(client, lines):

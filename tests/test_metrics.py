@@ -75,6 +75,19 @@ def test_every_document_of_a_batch_is_counted_and_rejected_ones_apart(client):
     assert value(found, "newsbrief_http_requests_total", method="POST", route="/v1/analyze", status="200") == 2
 
 
+def test_a_single_article_refused_for_its_text_counts_as_rejected(client):
+    assert client.post("/v1/analyze", json={"text": " TT \n 20 "}).status_code == 422
+    assert client.post("/v1/analyze", json={"text": "  "}).status_code == 422
+    found = scrape(client)
+    assert value(found, "newsbrief_documents_total", outcome="rejected") == 2
+    assert value(found, "newsbrief_documents_total", outcome="analysed") == 0
+
+
+def test_metrics_are_served_as_prometheus_text_with_one_content_type(client):
+    content_type = client.get("/metrics").headers["Content-Type"]
+    assert content_type.startswith("text/plain; version=") and content_type.count("charset") == 1
+
+
 def test_a_refused_request_analyses_no_document(client):
     assert client.post("/v1/analyze", json={"title": "no text"}).status_code == 400
     assert client.post("/v1/analyze", data="x", content_type="text/plain").status_code == 415

@@ -203,3 +203,17 @@ def test_sigterm_drains_and_stops_the_server(server):
     assert call(base + "/v1/analyze", ARTICLE)[0] == 200
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
+
+
+@pytest.mark.parametrize("current", ["topics-tampered", None])
+def test_a_model_dir_that_cannot_be_served_stops_the_start_with_exit_2(registry, tmp_path, current):
+    if current:
+        set_current(registry, current)
+        model_dir, reason = registry, "SHA-256"
+    else:
+        model_dir, reason = tmp_path / "no-such-dir", "does not exist"
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(free_port()), "MODEL_DIR": str(model_dir)}
+    done = subprocess.run([sys.executable, "-m", "service"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith("newsbrief: MODEL_DIR=") and reason in done.stderr
