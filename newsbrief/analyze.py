@@ -72,7 +72,8 @@ class Analyzer:
                 doc_id = index  # an invalid id is not echoed back; its error says what was wrong
             try:
                 schema.validate(document, schema.DOCUMENT, f"documents[{index}]")
-                articles.append(self._prepare(document["text"], document.get("title"), f"documents[{index}].text"))
+                field = f"documents[{index}].text"
+                articles.append(self._prepare(document["text"], document.get("title"), field))
             except RequestError as error:
                 results[index] = {"id": doc_id, "error": {**error.to_dict()["error"], "status": error.status}}
                 continue

@@ -104,7 +104,7 @@ def init_app(app: Flask) -> None:
             return response
         g._newsbrief_logged = True
         started = g.get("_newsbrief_log_started")
-        analysed, rejected = documents_of(response)
+        analysed, rejected = documents_of()
         fields = {
             "method": request.method[:16],
             "route": route_of(),

@@ -119,7 +119,7 @@ def note_rejected() -> None:
     g._newsbrief_documents = (0, 1)
 
 
-def documents_of(response: Response) -> tuple[int, int]:
+def documents_of() -> tuple[int, int]:
     """(analysed, rejected) documents in the answer to this request; (0, 0) for other routes."""
     return g.get("_newsbrief_documents", (0, 0))
 
@@ -165,7 +165,7 @@ def init_app(app: Flask) -> Metrics:
             route, method = route_of(), method_of()
             metrics.latency.labels(method, route).observe(time.perf_counter() - started)
             metrics.requests.labels(method, route, str(response.status_code)).inc()
-            analysed, rejected = documents_of(response)
+            analysed, rejected = documents_of()
             if analysed:
                 metrics.documents.labels("analysed").inc(analysed)
             if rejected:
@@ -183,7 +183,8 @@ def init_app(app: Flask) -> Metrics:
     @app.get("/metrics")
     def prometheus_metrics():
         metrics.observe_memory(force=True)
-        return Response(generate_latest(_scrape_registry(metrics)), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return Response(generate_latest(_scrape_registry(metrics)),
+                        headers={"Content-Type": CONTENT_TYPE_LATEST})  # mimetype= would add a 2nd charset
 
     return metrics
 

@@ -15,7 +15,7 @@ import sys
 from gunicorn.app.base import BaseApplication
 
 from newsbrief.artifacts import resolve_version, verify
-from newsbrief.errors import ArtifactError, NewsbriefError
+from newsbrief.errors import ArtifactError
 
 from . import logs, metrics
 from .app import MASTER_PID_ENV, create_app

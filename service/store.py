@@ -75,4 +75,3 @@ def check_loads(version_dir: Path | str, timeout: float = 120.0) -> None:
         lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
         reason = lines[-1] if lines else f"exit status {done.returncode}"
         raise ArtifactError(f"The model at {version_dir} failed to load: {reason}")
-

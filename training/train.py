@@ -5,8 +5,9 @@
 Steps (progress on stderr):
 1. load and validate the corpus (training.corpus.load_corpus); every problem is listed, exit 1;
 2. turn each record into what the service will classify: classification_text(prepare(text, title));
-3. bounded search over min_df (shared) and, per label, the weight of synthetic records and C. Real
-   records that are hard negatives for a label (HARD_NEGATIVES) weigh more for that label. Each candidate is scored on real articles only:
+3. bounded search over min_df (shared) and, per label, the weight of synthetic records and C;
+   real records that are hard negatives for a label (HARD_NEGATIVES) weigh more for that label.
+   Each candidate is scored on real articles only:
    - leave-one-source-out (train without one source, e.g. all BBC articles, score that source):
      the proxy for outlets the model has never seen, and the search criterion (average precision);
    - story-grouped K-fold cross-validation (versions of one story stay in one fold);
