@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from . import schema
+from .artifacts import SCORE_DIGITS
 from .errors import EmptyText, InvalidRequest, RequestError
 from .summarize import DEFAULT_ALGORITHM, summarize
 from .text import Article, prepare
 from .topics import classification_text
-
-SCORE_DIGITS = 4
 
 
 @dataclass(frozen=True)
@@ -99,11 +98,10 @@ class Analyzer:
         labels = self.model.labels
         probabilities = self.model.scores([classification_text(a) for a in articles])
         results = []
-        for article, row in zip(articles, probabilities):
-            scores = {l: round(float(p), SCORE_DIGITS) for l, p in zip(labels, row)}
-            result = {  # labels follow the scores as shown, so the two never disagree
-                "labels": [l for l in labels if scores[l] >= self.model.thresholds[l]],
-                "scores": scores,
+        for article, row, chosen in zip(articles, probabilities, self.model.decide(probabilities)):
+            result = {
+                "labels": list(chosen),
+                "scores": {l: float(p) for l, p in zip(labels, row)},
                 "summary": self._summary(article, options),
             }
             if options.explain:

@@ -42,6 +42,7 @@ METADATA = "metadata.json"
 MODEL_FILE = "model.joblib"
 FORMAT = "joblib"
 LIBRARIES = ("python", "scikit-learn", "numpy", "scipy", "joblib", "sumy")
+SCORE_DIGITS = 4  # decimals of a published score
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -181,7 +182,8 @@ class LoadedModel:
     estimator: object = field(repr=False)
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
-        """Probabilities in 0..1, one row per text and one column per label (in `labels` order)."""
+        """Probabilities in 0..1, one row per text and one column per label (in `labels` order),
+        rounded to SCORE_DIGITS decimals: the scores the service shows are the ones decided on."""
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(self.labels)))
@@ -192,7 +194,7 @@ class LoadedModel:
         if result.shape != (len(texts), len(self.labels)):
             raise ArtifactError(f"Model {self.version} returned scores of shape {result.shape}, expected "
                                 f"{(len(texts), len(self.labels))}; the artifact does not match its metadata.")
-        return result
+        return np.round(result, SCORE_DIGITS)
 
     def decide(self, scores: np.ndarray) -> list[tuple[str, ...]]:
         """The labels whose score reaches their threshold, per row of `scores`."""

@@ -44,6 +44,14 @@ def test_one_article_gets_model_labels_scores_and_summary(client):
     assert "conflict" in body["labels"]
 
 
+def test_labels_are_exactly_the_shown_scores_that_reach_the_published_thresholds(client, examples):
+    thresholds = client.get("/v1/model").get_json()["thresholds"]
+    for text in [ARTICLE, *examples.values()]:
+        body = post(client, {"text": text}).get_json()
+        assert all(round(p, 4) == p for p in body["scores"].values())
+        assert body["labels"] == [l for l in LABELS if body["scores"][l] >= thresholds[l]]
+
+
 def test_summary_sentences_index_the_submitted_text_in_article_order(client):
     text = "  \n" + ARTICLE.replace(". ", ".\n\n")  # leading white space shifts every offset
     summary = post(client, {"text": text, "summary": {"sentences": 2}}).get_json()["summary"]
