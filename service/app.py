@@ -1,6 +1,7 @@
 """The Flask application: decodes HTTP, calls the analysis core, encodes JSON. Nothing else."""
 from __future__ import annotations
 
+import codecs
 import hmac
 import json
 import logging
@@ -14,13 +15,13 @@ from werkzeug.exceptions import HTTPException
 
 from newsbrief import schema
 from newsbrief.artifacts import resolve_version, verify
-from newsbrief.errors import (ArtifactError, EmptyText, InvalidRequest, RequestError, TooLarge,
-                             UnsupportedMediaType)
+from newsbrief.errors import (ArtifactError, EmptyText, InvalidRequest, ModelNotLoaded, RequestError,
+                             TooLarge, UnsupportedMediaType)
 from newsbrief.summarize import ALGORITHMS, DEFAULT_ALGORITHM
 
 from . import logs, metrics, openapi
 from .config import Settings
-from .store import ModelStore
+from .store import ModelStore, check_loads
 
 log = logging.getLogger("newsbrief.service")
 
@@ -56,13 +57,11 @@ def create_app(store: ModelStore, settings: Settings | None = None) -> Flask:
 
     @app.get("/readyz")
     def readyz():
-        if store.ready:
+        try:
             return jsonify(status="ready", model=store.analyzer.model_info)
-        reason = store.error or "model still loading"
-        return jsonify(status="unavailable", reason=reason,
-                       error={"code": "model_not_loaded",
-                              "message": f"No model is loaded yet ({reason}); retry shortly, or read the "
-                                         "service log."}), 503
+        except ModelNotLoaded as error:
+            return jsonify(status="unavailable", reason=store.error or "model still loading",
+                           **error.to_dict()), 503
 
     @app.get("/v1/model")
     def model():
@@ -107,12 +106,18 @@ def _json_body() -> Any:
         raise UnsupportedMediaType(
             f"Content-Type must be application/json, not {request.mimetype or 'missing'!r}; "
             "send the article as a JSON body with that header.")
+    charset = request.mimetype_params.get("charset", "utf-8")
+    try:
+        codec = codecs.lookup(charset).name
+    except LookupError:
+        codec = None
+    if codec not in _CHARSETS:
+        raise UnsupportedMediaType(f"Content-Type charset {charset[:40]!r} is not supported; send the JSON "
+                                   "as UTF-8 (charset=utf-8, or no charset).")
     raw = request.get_data(cache=False)
     try:
-        text = raw.decode(request.mimetype_params.get("charset", "utf-8"))
+        text = raw.decode(codec)
         body = json.loads(text, parse_constant=_reject_constant)
-    except LookupError:
-        raise InvalidRequest("Unknown charset in Content-Type; send UTF-8 JSON.") from None
     except UnicodeDecodeError as error:
         raise InvalidRequest(f"The body is not valid UTF-8 ({error.reason} at byte {error.start}); "
                              "send UTF-8 encoded JSON.") from None
@@ -128,6 +133,10 @@ def _json_body() -> Any:
     return body
 
 
+# JSON is UTF-8 (RFC 8259); UTF-16/32 and their subsets are decoded too. Other codecs (utf-7,
+# unicode_escape ...) could smuggle lone surrogates past the check below.
+_CHARSETS = frozenset({"utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be",
+                       "ascii", "iso8859-1"})
 # "\ud800" escapes decode to lone surrogates, which no UTF-8 answer (or log line) can hold.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -165,7 +174,8 @@ def describe_model(store: ModelStore) -> dict:
         "evaluation": meta.get("evaluation", {}),
         "summary": {"default_algorithm": DEFAULT_ALGORITHM, "algorithms": list(ALGORITHMS),
                     "max_sentences": schema.MAX_SENTENCES},
-        "limits": {"max_documents": schema.MAX_DOCUMENTS, "max_text_chars": schema.MAX_TEXT_CHARS},
+        "limits": {"max_documents": schema.MAX_DOCUMENTS, "max_text_chars": schema.MAX_TEXT_CHARS,
+                   "max_title_chars": schema.MAX_TITLE_CHARS},
     }
 
 
@@ -202,7 +212,7 @@ def _reload(store: ModelStore, settings: Settings) -> tuple[Response, int]:
         verify(version_dir)
         master = os.environ.get(MASTER_PID_ENV)
         if master and int(master) == os.getppid():
-            ModelStore(version_dir).load(version_dir)  # loads and answers here first, then all workers
+            check_loads(version_dir)  # in a child process; the master checks again before rolling
             os.kill(int(master), signal.SIGHUP)
             return jsonify(status="reloading", version=version_dir.name), 202
         store.load(version_dir)

@@ -94,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"newsbrief: {error}", file=sys.stderr)
         return 2
     try:  # a model that cannot be served stops the start (exit 2) instead of a never-ready service
-        verify(resolve_version(settings.model_dir))
+        version_dir = resolve_version(settings.model_dir)
+        verify(version_dir)
+        check_loads(version_dir)
     except ArtifactError as error:
         print(f"newsbrief: MODEL_DIR={settings.model_dir}: {error}", file=sys.stderr)
         return 2

@@ -194,6 +194,19 @@ def test_text_empty_once_furniture_and_white_space_are_removed_gets_422(client, 
     assert_error(post(client, {"text": text}), 422, "empty_text")
 
 
+@pytest.mark.parametrize("charset", ["utf-7", "unicode_escape", "raw_unicode_escape", "no-such-codec"])
+def test_a_charset_other_than_utf_gets_415(client, charset):
+    body = '{"text": "+2AA- \\ud800 Troops shelled the town."}'.encode("ascii")
+    response = client.post("/v1/analyze", data=body, content_type=f"application/json; charset={charset}")
+    assert "charset" in assert_error(response, 415, "unsupported_media_type")
+
+
+def test_utf_16_json_is_accepted(client):
+    response = client.post("/v1/analyze", data=json.dumps({"text": ARTICLE}).encode("utf-16"),
+                           content_type="application/json; charset=utf-16")
+    assert response.status_code == 200 and "conflict" in response.get_json()["labels"]
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", ""])
 def test_a_content_type_other_than_json_gets_415(client, content_type):
     response = client.post("/v1/analyze", data=json.dumps({"text": ARTICLE}), content_type=content_type)

@@ -205,13 +205,14 @@ def test_sigterm_drains_and_stops_the_server(server):
     assert process.wait(timeout=30) == 0
 
 
-@pytest.mark.parametrize("current", ["topics-tampered", None])
-def test_a_model_dir_that_cannot_be_served_stops_the_start_with_exit_2(registry, tmp_path, current):
+@pytest.mark.parametrize("current, reason", [("topics-tampered", "SHA-256"), ("topics-broken", "predict_proba"),
+                                             (None, "does not exist")])
+def test_a_model_dir_that_cannot_be_served_stops_the_start_with_exit_2(registry, tmp_path, current, reason):
     if current:
         set_current(registry, current)
-        model_dir, reason = registry, "SHA-256"
+        model_dir = registry
     else:
-        model_dir, reason = tmp_path / "no-such-dir", "does not exist"
+        model_dir = tmp_path / "no-such-dir"
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(free_port()), "MODEL_DIR": str(model_dir)}
     done = subprocess.run([sys.executable, "-m", "service"], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=60)
