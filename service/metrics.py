@@ -15,8 +15,10 @@ tests or `flask run`, each app keeps its figures in a registry of its own.
 """
 from __future__ import annotations
 
+import glob
 import os
 import shutil
+import struct
 import tempfile
 import time
 from pathlib import Path
@@ -131,11 +133,37 @@ def _use_multiprocess_values() -> None:
         values.ValueClass = values.MultiProcessValue()
 
 
+class _WorkerFilesCollector:
+    """prometheus-client's MultiProcessCollector, minus its known race: a worker starting (after
+    a hot swap, say) creates its file and sizes it a moment later, and an empty file makes the
+    whole scrape fail (client_python issue #1199). Empty files are skipped, and a scrape that
+    meets a file mid-change is read again."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def collect(self):
+        for attempt in range(3):
+            files = []
+            for name in glob.glob(os.path.join(self.path, "*.db")):
+                try:
+                    if os.path.getsize(name) > 0:
+                        files.append(name)
+                except OSError:  # removed since the glob (a dead worker's live gauges)
+                    pass
+            try:
+                return list(multiprocess.MultiProcessCollector.merge(files, accumulate=True))
+            except (struct.error, RuntimeError, OSError):
+                if attempt == 2:
+                    raise
+                time.sleep(0.01)
+
+
 def _scrape_registry(metrics: Metrics) -> CollectorRegistry:
     if metrics.registry is not None:
         return metrics.registry
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
+    registry.register(_WorkerFilesCollector(multiprocess_dir()))
     return registry
 
 

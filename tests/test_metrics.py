@@ -289,3 +289,22 @@ def test_after_a_hot_swap_by_sighup_only_the_new_version_is_served(tmp_path):
         wait_until(lambda: served_versions(view(base)) == ["topics-b"] and len(memory(view(base))) == 2,
                    f"still serving {served_versions(view(base))}")
         assert value(view(base), "newsbrief_model_ready") == 1
+
+
+def test_a_scrape_skips_the_empty_file_of_a_worker_that_is_just_starting(tmp_path):
+    """prometheus-client's own collector fails the whole scrape on it (client_python #1199)."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.mmap_dict import MmapedDict, mmap_key
+
+    from service.metrics import _WorkerFilesCollector
+
+    written = MmapedDict(str(tmp_path / "counter_101.db"))
+    written.write_value(mmap_key("newsbrief_documents", "newsbrief_documents_total", ["outcome"],
+                                 ["analysed"], "Articles analysed."), 7.0, 0.0)
+    written.close()
+    (tmp_path / "counter_102.db").touch()  # created, not yet sized
+
+    ours = CollectorRegistry()
+    ours.register(_WorkerFilesCollector(str(tmp_path)))
+    found = list(text_string_to_metric_families(generate_latest(ours).decode()))
+    assert value([s for f in found for s in f.samples], "newsbrief_documents_total", outcome="analysed") == 7
