@@ -67,7 +67,8 @@ class Analyzer:
         ids, articles, slots = [], [], []
         for index, document in enumerate(documents):
             doc_id = document.get("id", index) if isinstance(document, dict) else index
-            if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
+            if (isinstance(doc_id, bool) or not isinstance(doc_id, (str, int))
+                    or isinstance(doc_id, str) and schema.has_lone_surrogate(doc_id)):
                 doc_id = index  # an invalid id is not echoed back; its error says what was wrong
             try:
                 schema.validate(document, schema.DOCUMENT, f"documents[{index}]")

@@ -4,6 +4,7 @@ interpreted; messages name the field, what was expected, what arrived and how to
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .errors import InvalidRequest, TooLarge
@@ -96,8 +97,19 @@ def _has_type(value: Any, name: str) -> bool:
     return isinstance(value, _JSON_TYPES[name])
 
 
+# What a "\\ud800" escape decodes to: not a character, and no UTF-8 answer or log line can hold it.
+_LONE_SURROGATE = re.compile("[\\ud800-\\udfff]")
+
+
+def has_lone_surrogate(text: str) -> bool:
+    return _LONE_SURROGATE.search(text) is not None
+
+
 def validate(value: Any, schema: dict, path: str = "body") -> None:
     """Raise InvalidRequest for the first way `value` breaks `schema`."""
+    if isinstance(value, str) and has_lone_surrogate(value):
+        raise InvalidRequest(f"{path} holds an unpaired UTF-16 surrogate escape (such as \\ud800), which is "
+                             "not a character; remove it or send the text as UTF-8.", field=path)
     types = schema.get("type")
     if types is not None:
         allowed = types if isinstance(types, list) else [types]

@@ -119,7 +119,7 @@ def _json_body() -> Any:
         text = raw.decode(codec)
         body = json.loads(text, parse_constant=_reject_constant)
     except UnicodeDecodeError as error:
-        raise InvalidRequest(f"The body is not valid UTF-8 ({error.reason} at byte {error.start}); "
+        raise InvalidRequest(f"The body is not valid {codec} ({error.reason} at byte {error.start}); "
                              "send UTF-8 encoded JSON.") from None
     except json.JSONDecodeError as error:
         raise InvalidRequest(f"The body is not valid JSON: {error.msg} at line {error.lineno}, "
@@ -128,36 +128,17 @@ def _json_body() -> Any:
         raise InvalidRequest("The JSON body is nested too deeply.") from None
     except ValueError as error:  # e.g. an integer of more than 4,300 digits
         raise InvalidRequest(f"The body holds a value JSON cannot carry here: {error}.") from None
-    if _SURROGATE_ESCAPE.search(text):
-        _reject_lone_surrogates(body, "body")
-    return body
+    return body  # strings with lone surrogates are refused by schema.validate, field by field
 
 
-# JSON is UTF-8 (RFC 8259); UTF-16/32 and their subsets are decoded too. Other codecs (utf-7,
-# unicode_escape ...) could smuggle lone surrogates past the check below.
+# JSON is UTF-8 (RFC 8259); UTF-16/32 and their subsets are decoded too, and nothing else
+# (codecs such as utf-7 or unicode_escape would turn bytes into characters no client meant).
 _CHARSETS = frozenset({"utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be",
                        "ascii", "iso8859-1"})
-# "\ud800" escapes decode to lone surrogates, which no UTF-8 answer (or log line) can hold.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not a JSON number; send a number or null")
-
-
-def _reject_lone_surrogates(value: Any, path: str) -> None:
-    if isinstance(value, str):
-        if _LONE_SURROGATE.search(value):
-            raise InvalidRequest(f"{path} holds an unpaired UTF-16 surrogate escape (such as \\ud800), "
-                                 "which is not a character; remove it or send the text as UTF-8.", field=path)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _reject_lone_surrogates(item, f"{path}[{index}]")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _reject_lone_surrogates(key, f"{path} key")
-            _reject_lone_surrogates(item, f"{path}.{key}")
 
 
 def describe_model(store: ModelStore) -> dict:

@@ -154,8 +154,9 @@ BAD_REQUESTS = [
     ("NaN", {"text": ARTICLE, "summary": {"sentences": float("nan")}}, "NaN is not a JSON number"),
     ("Infinity as an id", {"documents": [{"id": float("inf"), "text": ARTICLE}]}, "Infinity"),
     ("a lone surrogate in the text", {"text": "\ud800 " + ARTICLE}, "body.text holds an unpaired"),
-    ("a lone surrogate in an id", {"documents": [{"id": "\udfff", "text": ARTICLE}]}, "documents[0].id"),
-    ("a lone surrogate in a key", {"text": ARTICLE, "\ud800": 1}, "body key"),
+    ("a lone surrogate in the algorithm", {"text": ARTICLE, "summary": {"algorithm": "\ud800"}},
+     "body.summary.algorithm holds an unpaired"),
+    ("a lone surrogate in a summary key", {"text": ARTICLE, "summary": {"\ud800": 1}}, "unknown key"),
     ("a title over the limit", {"text": ARTICLE, "title": "t" * 2001}, "the limit is 2,000"),
 ]
 
@@ -175,6 +176,17 @@ def test_a_paired_surrogate_escape_is_an_ordinary_character(client):
     response = post(client, body)
     assert response.status_code == 200
     assert "\U0001F600" in response.get_json()["summary"]["text"]
+
+
+def test_a_lone_surrogate_in_one_document_refuses_that_document_only(client):
+    documents = [{"id": "\udfff", "text": ARTICLE}, {"id": "t", "title": "\ud800", "text": ARTICLE},
+                 {"id": "ok", "text": ARTICLE}]
+    response = post(client, {"documents": documents, "ignored \ud800 key": 1})
+    assert response.status_code == 200
+    first, second, third = response.get_json()["results"]
+    assert first["id"] == 0 and "documents[0].id holds an unpaired" in first["error"]["message"]
+    assert second["id"] == "t" and "documents[1].title holds an unpaired" in second["error"]["message"]
+    assert third["id"] == "ok" and "labels" in third
 
 
 def test_an_invalid_document_id_is_not_echoed_back(client):
@@ -263,7 +275,7 @@ json_values = st.recursive(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=json_values)
 def test_no_json_body_a_client_can_send_produces_a_500(client, body):
-    response = post(client, body)
+    response = post(client, json.dumps(body))  # encoded here, so that a top-level string is JSON too
     assert response.status_code in (200, 400, 413, 422), response.get_data(as_text=True)
     assert ("error" in response.get_json()) == (response.status_code != 200)
 
