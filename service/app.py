@@ -6,7 +6,6 @@ import hmac
 import json
 import logging
 import os
-import re
 import signal
 from typing import Any
 
@@ -14,14 +13,14 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from newsbrief import schema
-from newsbrief.artifacts import resolve_version, verify
+from newsbrief.artifacts import resolve_version
 from newsbrief.errors import (ArtifactError, EmptyText, InvalidRequest, ModelNotLoaded, RequestError,
                              TooLarge, UnsupportedMediaType)
 from newsbrief.summarize import ALGORITHMS, DEFAULT_ALGORITHM
 
 from . import logs, metrics, openapi
 from .config import Settings
-from .store import ModelStore, check_loads
+from .store import ModelStore, servable_version
 
 log = logging.getLogger("newsbrief.service")
 
@@ -189,14 +188,12 @@ def _reload(store: ModelStore, settings: Settings) -> tuple[Response, int]:
     """Verify the model the registry points at; then roll the workers onto it (under gunicorn)
     or swap it in this process. A model that fails verification or cannot answer changes nothing."""
     try:
-        version_dir = resolve_version(settings.model_dir)
-        verify(version_dir)
         master = os.environ.get(MASTER_PID_ENV)
         if master and int(master) == os.getppid():
-            check_loads(version_dir)  # in a child process; the master checks again before rolling
+            version_dir = servable_version(settings.model_dir)  # the master checks again before rolling
             os.kill(int(master), signal.SIGHUP)
             return jsonify(status="reloading", version=version_dir.name), 202
-        store.load(version_dir)
+        store.load(resolve_version(settings.model_dir))  # load_model verifies before unpickling
     except ArtifactError as error:
         return jsonify(error={"code": "model_refused", "message": str(error)}), 409
     return jsonify(status="reloaded", model=store.analyzer.model_info), 200

@@ -1,10 +1,11 @@
 """The production server: gunicorn, configured from Settings, one model per worker.
 
-The master verifies the model the registry points at (no unpickling) and pins that version
-directory in the environment that workers inherit. On SIGHUP it verifies again and has a child
-process load the new version and answer one article: a good new version is pinned and gunicorn
-rolls the workers gracefully onto it; a bad one is refused and the workers it starts keep
-serving the version pinned before.
+Before gunicorn starts, the model the registry points at must prove servable (file hash and
+library versions verified, then loaded and answering in a child process, so the master never
+unpickles it); its version directory is pinned in the environment that workers inherit. On
+SIGHUP the same check runs on the version now current: a good one is pinned and gunicorn rolls
+the workers gracefully onto it; a bad one is refused and the workers it starts keep serving the
+version pinned before.
 """
 from __future__ import annotations
 
@@ -14,26 +15,21 @@ import sys
 
 from gunicorn.app.base import BaseApplication
 
-from newsbrief.artifacts import resolve_version, verify
 from newsbrief.errors import ArtifactError
 
 from . import logs, metrics
 from .app import MASTER_PID_ENV, create_app
 from .config import Settings, SettingsError
-from .store import PINNED_VERSION_ENV, ModelStore, check_loads
+from .store import PINNED_VERSION_ENV, ModelStore, servable_version
 
 log = logging.getLogger("newsbrief.server")
 
 
-def pin_model(settings: Settings, load_check: bool = False) -> None:
-    """Verify the model MODEL_DIR designates and pin it for the workers, or keep the old pin.
-    With `load_check` (on SIGHUP, when workers have a model to keep) it must also load and
-    answer in a child process before the workers are rolled onto it."""
+def pin_model(settings: Settings) -> None:
+    """On SIGHUP: pin the version MODEL_DIR now designates for the workers, once it proves
+    servable (store.servable_version); a refused one leaves the old pin in place."""
     try:
-        version_dir = resolve_version(settings.model_dir)
-        verify(version_dir)
-        if load_check and str(version_dir) != os.environ.get(PINNED_VERSION_ENV):
-            check_loads(version_dir)
+        version_dir = servable_version(settings.model_dir)
     except ArtifactError as error:
         kept = os.environ.get(PINNED_VERSION_ENV)
         log.error("model refused: %s%s", error, f"; workers keep {kept}" if kept else "")
@@ -70,7 +66,7 @@ class Server(BaseApplication):
             "loglevel": s.log_level,
             "preload_app": False,
             "on_starting": self._on_starting,
-            "on_reload": lambda server: pin_model(self.settings, load_check=True),
+            "on_reload": lambda server: pin_model(self.settings),
         }
         options.update(metrics.gunicorn_options())  # multiprocess metrics dir, child_exit
         options.update(logs.gunicorn_options())     # JSON log lines, no second access log
@@ -81,7 +77,6 @@ class Server(BaseApplication):
 
     def _on_starting(self, server):
         os.environ[MASTER_PID_ENV] = str(os.getpid())
-        pin_model(self.settings)
 
     def load(self):
         return build_app(self.settings)
@@ -94,13 +89,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"newsbrief: {error}", file=sys.stderr)
         return 2
     try:  # a model that cannot be served stops the start (exit 2) instead of a never-ready service
-        version_dir = resolve_version(settings.model_dir)
-        verify(version_dir)
-        check_loads(version_dir)
+        version_dir = servable_version(settings.model_dir)
     except ArtifactError as error:
         print(f"newsbrief: MODEL_DIR={settings.model_dir}: {error}", file=sys.stderr)
         return 2
+    os.environ[PINNED_VERSION_ENV] = str(version_dir)  # what every worker loads, until a SIGHUP
     logs.setup(settings.log_level)  # JSON lines on stderr
+    log.info("model pinned: %s", version_dir)
     sys.argv = sys.argv[:1]  # gunicorn must not parse our arguments
     Server(settings).run()
     return 0

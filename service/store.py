@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from newsbrief.analyze import Analyzer
-from newsbrief.artifacts import load_model
+from newsbrief.artifacts import load_model, resolve_version, verify
 from newsbrief.errors import ArtifactError, ModelNotLoaded
 
 log = logging.getLogger("newsbrief.store")
@@ -75,3 +75,12 @@ def check_loads(version_dir: Path | str, timeout: float = 120.0) -> None:
         lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
         reason = lines[-1] if lines else f"exit status {done.returncode}"
         raise ArtifactError(f"The model at {version_dir} failed to load: {reason}")
+
+
+def servable_version(model_dir: Path | str) -> Path:
+    """The version directory `model_dir` designates, once its file hash and library versions are
+    verified and a child process has loaded it and answered; else ArtifactError with the reason."""
+    version_dir = resolve_version(model_dir)
+    verify(version_dir)
+    check_loads(version_dir)
+    return version_dir
