@@ -217,10 +217,25 @@ def test_pasted_markup_is_shown_as_text_and_nothing_in_it_runs(watched):
     watched.assert_only_the_service_was_asked()
 
 
+def test_highlights_hold_for_characters_beyond_the_basic_plane(watched):
+    """The API counts code points, JavaScript UTF-16 units: an emoji is one and two of them."""
+    page = watched.open()
+    text = ("\U0001F4F7 Photo: AFP\n"
+            "NATO \U0001F1F3\U0001F1F4 allies met in Brussels on Tuesday. Envoys \U0001F91D agreed on more troops.\n")
+    page.fill("#text", text)
+    _, response = analyse(page)
+    answer = response.json()
+    seen = shown(page)
+    assert seen["marks"] == [[s["start"], s["end"], s["text"]] for s in answer["summary"]["sentences"]]
+    assert seen["removed"] == [[s["start"], s["end"], s["text"]] for s in answer["cleanup"]["removed"]]
+    assert seen["removed"] and seen["article"] == text
+
+
 def test_api_errors_are_shown_as_the_services_readable_message(watched, base, tmp_path):
     page = watched.open()
     error = page.locator("#error-message")
-    expectations = [({"text": "   \n  "}, "422"), ({"text": "NATO allies met.", "sentences": "25"}, "400")]
+    expectations = [({"text": "   \n  "}, "422"), ({"text": "NATO allies met.", "sentences": "25"}, "400"),
+                    ({"text": "NATO allies met. " * 60_000}, "413")]
     for fields, status in expectations:
         page.fill("#text", fields["text"])
         page.fill("#sentences", fields.get("sentences", "3"))

@@ -257,11 +257,11 @@ function renderArticle(text, sentences, removed) {
     ...sentences.map((s) => ({ start: s.start, end: s.end, tag: "mark", className: "sentence" })),
     ...removed.map((s) => ({ start: s.start, end: s.end, tag: "del", className: "furniture" })),
   ].sort((a, b) => a.start - b.start);
-  let position = 0;
+  let position = 0;  // in UTF-16 units, like from and to
   for (const span of spans) {
-    if (span.start < position) continue;  // never expected: spans do not overlap
     const from = unit(span.start);
     const to = unit(span.end);
+    if (from < position) continue;  // never expected: spans do not overlap
     if (from > position) box.appendChild(document.createTextNode(text.slice(position, from)));
     const node = element(span.tag, span.className, text.slice(from, to));
     node.dataset.start = String(span.start);
