@@ -77,7 +77,7 @@ async function loadModel() {
 
 // ------------------------------------------------------------------ the form
 
-async function loadExample() {
+async function loadExample(event, onlyIntoEmpty = false) {
   const name = $("example").value;
   if (!name) return;
   try {
@@ -85,6 +85,7 @@ async function loadExample() {
     if (!response.ok) throw new Error(String(response.status));
     const text = await response.text();
     if ($("example").value !== name) return;  // another example was picked meanwhile
+    if (onlyIntoEmpty && $("text").value) return;  // the visitor was quicker
     $("text").value = text;
     $("title").value = "";
     setStatus("Example loaded: press Analyse (or Ctrl+Enter).");
@@ -128,6 +129,7 @@ async function analyse() {
     if (model && answer.model && answer.model.version !== model.version) await loadModel();
     hideError();
     render(body.text, answer);
+    reveal($("status"));
     const labels = answer.labels.length ? answer.labels.join(", ") : "none of the topics";
     setStatus(`Analysed in ${Math.round(performance.now() - started)} ms: ${labels}.`);
   } catch (error) {
@@ -135,12 +137,18 @@ async function analyse() {
     $("result").hidden = true;
     setStatus("");
     showError(error.message, error.code, error.status);
+    reveal($("error"));
   } finally {
     if (running === controller) {
       running = null;
       document.body.removeAttribute("aria-busy");
     }
   }
+}
+
+// On a phone the answer starts below the button: bring it up (focus stays where it was).
+function reveal(node) {
+  if (node.getBoundingClientRect().top > window.innerHeight * 0.8) node.scrollIntoView({ block: "start" });
 }
 
 function setStatus(text) {
@@ -288,5 +296,9 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
   $("example").addEventListener("change", loadExample);
+  if (!$("text").value) {  // a first visit: one press of Analyse shows what the service does
+    $("example").value = "egypt_nato_ties.txt";
+    loadExample(null, true);
+  }
   loadModel();
 });
