@@ -252,13 +252,17 @@ def test_api_errors_are_shown_as_the_services_readable_message(watched, base, tm
     from service.app import create_app
     from service.store import ModelStore
 
-    unready = create_app(ModelStore(tmp_path)).test_client().post("/v1/analyze", json={"text": "x"})
-    assert unready.status_code == 503
-    page.fill("#sentences", "3")
-    page.route("**/v1/analyze", lambda route: route.fulfill(
-        status=503, content_type="application/json", body=unready.get_data()))
+    client = create_app(ModelStore(tmp_path)).test_client()
+    unready, no_model = client.post("/v1/analyze", json={"text": "x"}), client.get("/v1/model")
+    assert unready.status_code == no_model.status_code == 503
+    for path, body in (("**/v1/analyze", unready.get_data()), ("**/v1/model", no_model.get_data())):
+        page.route(path, lambda route, _, body=body: route.fulfill(
+            status=503, content_type="application/json", body=body))
+    page.reload()
+    expect(page.locator("#model-info")).to_contain_text(no_model.get_json()["error"]["message"])
     analyse(page)
     expect(error).to_have_text(unready.get_json()["error"]["message"])
+    page.unroute("**/v1/model")
 
     # a proxy's HTML error page, and no answer at all
     page.unroute("**/v1/analyze")
