@@ -216,6 +216,7 @@ def test_pasted_markup_is_shown_as_text_and_nothing_in_it_runs(watched):
     assert page.locator("main img, main script, main iframe, main b").count() == 0
     assert watched.dialogs == []
     assert not [url for url in watched.requests if url.endswith(("/x", "/y"))]
+    assert not watched.problems  # not even a script the CSP had to block
     watched.assert_only_the_service_was_asked()
 
 
@@ -281,7 +282,8 @@ def test_api_errors_are_shown_as_the_services_readable_message(watched, base, tm
 def test_at_phone_width_nothing_overflows_sideways(browser, base):
     context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
     try:
-        page = Watched(context.new_page(), base).open()
+        watched = Watched(context.new_page(), base)
+        page = watched.open()
         pick_example(page, "qusayr_deployment.txt")
         analyse(page)
         page.locator("#result").wait_for()
@@ -289,6 +291,8 @@ def test_at_phone_width_nothing_overflows_sideways(browser, base):
         for selector in ("#example", "#text", "#analyse", "#topics .bar >> nth=0", "#summary", "#article"):
             box = page.locator(selector).bounding_box()
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360, selector
+        watched.assert_only_the_service_was_asked()
+        assert not watched.problems
     finally:
         context.close()
 
@@ -325,3 +329,5 @@ def test_everything_works_by_keyboard_alone(watched):
     assert body["text"].startswith("Officials in Cairo")
     page.keyboard.press("Tab")  # on to the article, which scrolls by keyboard
     assert page.evaluate("() => document.activeElement.id") == "article"
+    watched.assert_only_the_service_was_asked()
+    assert not watched.problems
