@@ -36,6 +36,7 @@ RUN groupadd --system --gid 10001 newsbrief \
 COPY --from=build /opt/venv /opt/venv
 COPY pyproject.toml ./
 COPY newsbrief/ newsbrief/
+# service/ includes static/: the demo page at GET / and its two example articles
 COPY service/ service/
 COPY models/ models/
 RUN python -m compileall -q newsbrief service

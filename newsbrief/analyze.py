@@ -3,6 +3,7 @@ HTTP service, a batch command line or a test can all call `Analyzer.handle` the 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -19,6 +20,7 @@ class Options:
     sentences: int = 3
     algorithm: str = DEFAULT_ALGORITHM
     explain: bool = False
+    cleanup: bool = False
 
     @classmethod
     def from_body(cls, body: dict) -> "Options":
@@ -27,6 +29,7 @@ class Options:
             sentences=summary.get("sentences", cls.sentences),
             algorithm=summary.get("algorithm", cls.algorithm),
             explain=bool(body.get("explain", False)),
+            cleanup=bool(body.get("cleanup", False)),
         )
 
 
@@ -107,6 +110,8 @@ class Analyzer:
             }
             if options.explain:
                 result["explanation"] = self.model.explain(classification_text(article))
+            if options.cleanup:
+                result["cleanup"] = {"removed": removed_spans(article)}
             results.append(result)
         return results
 
@@ -121,3 +126,18 @@ class Analyzer:
                 for s, score in chosen
             ],
         }
+
+
+def removed_spans(article: Article) -> list[dict]:
+    """What page-furniture removal took out: every stretch of the text that no kept sentence
+    covers, one span per line, white space trimmed; offsets are code points into the text sent."""
+    text, spans, position = article.original, [], 0
+    for stop, resume in [(s.start, s.end) for s in article.sentences] + [(len(text), len(text))]:
+        for line in _LINE.finditer(text, position, stop):
+            spans.append({"start": line.start(), "end": line.end(), "text": line.group(0)})
+        position = resume
+    return spans
+
+
+# a run of text without line breaks or white space at either end (the line breaks of text.py)
+_LINE = re.compile(r"[^\s](?:[^\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]*[^\s])?")

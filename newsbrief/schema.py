@@ -39,6 +39,8 @@ TEXT = {
 TITLE = {"type": ["string", "null"], "description": "Optional headline.", "maxLength": MAX_TITLE_CHARS}
 EXPLAIN = {"type": "boolean", "default": False,
            "description": "Also return the terms that pushed each label's score."}
+CLEANUP = {"type": "boolean", "default": False,
+           "description": "Also return the spans of the text removed as page furniture (`cleanup`)."}
 
 DOCUMENT = {
     "type": "object",
@@ -54,7 +56,8 @@ ANALYZE_ONE = {
     "type": "object",
     "title": "One article",
     "required": ["text"],
-    "properties": {"text": TEXT, "title": TITLE, "summary": SUMMARY_OPTIONS, "explain": EXPLAIN},
+    "properties": {"text": TEXT, "title": TITLE, "summary": SUMMARY_OPTIONS, "explain": EXPLAIN,
+                   "cleanup": CLEANUP},
 }
 
 ANALYZE_MANY = {
@@ -65,6 +68,7 @@ ANALYZE_MANY = {
         "documents": {"type": "array", "minItems": 1, "maxItems": MAX_DOCUMENTS, "items": DOCUMENT},
         "summary": SUMMARY_OPTIONS,
         "explain": EXPLAIN,
+        "cleanup": CLEANUP,
     },
 }
 

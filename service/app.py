@@ -50,6 +50,10 @@ def create_app(store: ModelStore, settings: Settings | None = None) -> Flask:
         metrics.note_documents(answer)
         return jsonify(answer)
 
+    @app.get("/")
+    def demo():
+        return app.send_static_file("index.html")
+
     @app.get("/healthz")
     def healthz():
         return jsonify(status="ok")
@@ -94,10 +98,28 @@ def create_app(store: ModelStore, settings: Settings | None = None) -> Flask:
         return jsonify(error={"code": "internal_error",
                               "message": "The service failed unexpectedly; this is a bug, please report it."}), 500
 
+    app.after_request(_security_headers)
     logs.init_app(app)     # request id + one JSON line per request
     metrics.init_app(app)  # GET /metrics
     openapi.init_app(app)  # GET /openapi.json
     return app
+
+
+# The demo page (GET /, /static/) loads nothing from elsewhere and runs no inline script; the same
+# headers go on every answer (they cost a JSON client nothing).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                               "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def _json_body() -> Any:

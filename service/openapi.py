@@ -85,6 +85,10 @@ ANALYSIS_PROPERTIES = {
         "additionalProperties": {"type": "array", "items": _object(
             {"term": {"type": "string"}, "weight": {"type": "number"}}, required=("term", "weight"))},
     },
+    "cleanup": _object({
+        "removed": {"type": "array", "items": _ref("RemovedSpan"),
+                    "description": "In text order; what is neither here nor white space was analysed."},
+    }, required=("removed",), description="Only with cleanup: what was removed as page furniture."),
 }
 ANALYSIS_REQUIRED = ("labels", "scores", "summary")
 
@@ -94,6 +98,14 @@ RESPONSE_SCHEMAS = {
     "ModelRef": _object({"name": {"type": "string"}, "version": {"type": "string"}},
                         required=("name", "version")),
     "SummarySentence": SENTENCE,
+    "RemovedSpan": _object({
+        "start": {"type": "integer", "minimum": 0,
+                  "description": "Offset in code points into the submitted text."},
+        "end": {"type": "integer", "minimum": 0, "description": "text[start:end] == this span's text."},
+        "text": {"type": "string"},
+    }, required=("start", "end", "text"),
+        description="Page furniture removed before analysis (a repeated headline or caption, a photo "
+                    "credit, a stray token), one span per line, white space trimmed."),
     "Analysis": _object({"model": _ref("ModelRef"), **ANALYSIS_PROPERTIES},
                         required=("model", *ANALYSIS_REQUIRED)),
     "DocumentAnalysis": _object({"id": {"type": ["string", "integer"]}, **ANALYSIS_PROPERTIES},
@@ -233,6 +245,13 @@ def build(max_body: int | None = None) -> dict:
                                                "end": len(EXAMPLE_TEXT.split(". ")[0]) + 1,
                                                "score": 1.0}]},
                 })}}, 400, 413, 415, 422, 503),
+        }},
+        "/": {"get": {
+            "operationId": "demo",
+            "summary": "A demo page for people: paste an article, see its topics, summary and cleanup. "
+                       "Self-contained (its files are under /static/).",
+            "responses": _responses({"200": {"description": "The page.",
+                                             "content": {"text/html": {"schema": {"type": "string"}}}}}),
         }},
         "/healthz": {"get": {
             "operationId": "healthz", "summary": "200 while the process serves (liveness).",
