@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from . import schema
+from . import _words, language, schema
 from .artifacts import SCORE_DIGITS
 from .errors import EmptyText, InvalidRequest, RequestError
 from .summarize import DEFAULT_ALGORITHM, summarize
@@ -97,22 +97,26 @@ class Analyzer:
         if not articles:
             return []
         labels = self.model.labels
-        probabilities = self.model.scores([classification_text(a) for a in articles])
+        texts = [classification_text(a) for a in articles]
+        probabilities = self.model.scores(texts)
         results = []
-        for article, row, chosen in zip(articles, probabilities, self.model.decide(probabilities)):
+        for article, text, row, chosen in zip(articles, texts, probabilities, self.model.decide(probabilities)):
+            detected = language.detect(text)
             result = {
-                "labels": list(chosen),
+                "labels": list(chosen) if detected.topics_apply else [],
                 "scores": {l: float(p) for l, p in zip(labels, row)},
-                "summary": self._summary(article, options),
+                "summary": self._summary(article, options, detected.language),
             }
             if options.explain:
-                result["explanation"] = self.model.explain(classification_text(article))
+                result["explanation"] = self.model.explain(text)
+            result["language"] = detected.language
+            result["warnings"] = language_warnings(detected)
             results.append(result)
         return results
 
     @staticmethod
-    def _summary(article: Article, options: Options) -> dict:
-        chosen = summarize(article, options.sentences, options.algorithm)
+    def _summary(article: Article, options: Options, language_code: str) -> dict:
+        chosen = summarize(article, options.sentences, options.algorithm, language_code)
         return {
             "algorithm": options.algorithm,
             "text": " ".join(sentence.text for sentence, _ in chosen),
@@ -121,3 +125,34 @@ class Analyzer:
                 for s, score in chosen
             ],
         }
+
+
+def language_warnings(detected: language.Detection) -> list[dict]:
+    """What a client should know about the article's language: [] for English text."""
+    code = detected.language
+    if code == language.ENGLISH:
+        return []
+    if code == language.UNDETERMINED:
+        return [{"code": "language_undetermined", "message": (
+            "The language of this text could not be told reliably (too short, too few letters, "
+            "or several languages); topics and summary treat it as English.")}]
+    name = f"{language.language_name(code)} ({code})"
+    if detected.topics_apply:
+        return [{"code": "mixed_language", "message": (
+            f"The text is mostly {name}, with about {detected.english_share:.0%} English; "
+            "topics were computed on it as for English text and may be less reliable.")}]
+    return [{"code": "not_english", "message": (
+        f"The text is in {name}. Topic labels are given for English text only, so 'labels' is "
+        "empty; 'scores' are what the English model computed and mean little here. "
+        f"The summary uses {_summary_words(code)}.")}]
+
+
+def _summary_words(code: str) -> str:
+    vocabulary = _words.for_language(code)
+    if vocabulary.stemmed and vocabulary.stop_words:
+        return f"sumy's {vocabulary.name.title()} stemmer and stop words"
+    if vocabulary.stemmed:
+        return f"sumy's {vocabulary.name.title()} stemmer (sumy has no stop words for it)"
+    if vocabulary.stop_words:
+        return f"sumy's {vocabulary.name.title()} stop words (no stemming)"
+    return "no language-specific stemming or stop words"
