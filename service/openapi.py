@@ -85,8 +85,29 @@ ANALYSIS_PROPERTIES = {
         "additionalProperties": {"type": "array", "items": _object(
             {"term": {"type": "string"}, "weight": {"type": "number"}}, required=("term", "weight"))},
     },
+    "language": {
+        "type": "string", "examples": ["en", "fr", "zh", "und"],
+        "description": "The article's language as a BCP 47 tag (\"en\", \"fr\", \"zh\", \"zh-Hant\", ...), "
+                       "detected offline from its title and cleaned body; \"und\" when it cannot be told "
+                       "reliably (short or mixed text), which is treated as English. Topics are "
+                       "English-only: for a text in another language `labels` is empty.",
+    },
+    "warnings": {
+        "type": "array", "items": _ref("Warning"),
+        "description": "What the client should know about this answer; empty for an ordinary English "
+                       "article. Not errors: the answer is still 200 and the summary still useful.",
+    },
 }
-ANALYSIS_REQUIRED = ("labels", "scores", "summary")
+ANALYSIS_REQUIRED = ("labels", "scores", "summary", "language", "warnings")
+WARNING_CODES = {
+    "not_english": "The text is in another language: `labels` is empty, `scores` are the English "
+                   "model's and mean little, the summary uses that language's stemmer and stop "
+                   "words when sumy has them.",
+    "mixed_language": "Mostly another language, but at least a quarter English: topics were computed "
+                      "as for English text.",
+    "language_undetermined": "The language could not be told reliably (`language` is \"und\"); topics "
+                             "and summary treat the text as English.",
+}
 
 RESPONSE_SCHEMAS = {
     "Error": _object({"error": _ref("ErrorDetail")}, required=("error",)),
@@ -94,6 +115,12 @@ RESPONSE_SCHEMAS = {
     "ModelRef": _object({"name": {"type": "string"}, "version": {"type": "string"}},
                         required=("name", "version")),
     "SummarySentence": SENTENCE,
+    "Warning": _object({
+        "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$",
+                 "description": "Stable snake_case code; new codes may be added. " + " ".join(
+                     f"`{code}`: {meaning}" for code, meaning in WARNING_CODES.items())},
+        "message": {"type": "string", "description": "What it means for this article, in words."},
+    }, required=("code", "message")),
     "Analysis": _object({"model": _ref("ModelRef"), **ANALYSIS_PROPERTIES},
                         required=("model", *ANALYSIS_REQUIRED)),
     "DocumentAnalysis": _object({"id": {"type": ["string", "integer"]}, **ANALYSIS_PROPERTIES},
@@ -232,6 +259,8 @@ def build(max_body: int | None = None) -> dict:
                                 "sentences": [{"text": EXAMPLE_TEXT.split(". ")[0] + ".", "start": 0,
                                                "end": len(EXAMPLE_TEXT.split(". ")[0]) + 1,
                                                "score": 1.0}]},
+                    "language": "en",
+                    "warnings": [],
                 })}}, 400, 413, 415, 422, 503),
         }},
         "/healthz": {"get": {
@@ -282,6 +311,8 @@ def build(max_body: int | None = None) -> dict:
             "version": version,
             "description": (
                 "Topics (multi-label) and a clean extractive summary of scraped news articles.\n\n"
+                "Topics are English-only: every answer gives the article's `language`, and a text in "
+                "another language gets no topic labels and a `not_english` warning (still 200).\n\n"
                 "Every error is JSON: `{\"error\": {\"code\": ..., \"message\": ...}}`.\n\n"
                 "| status | codes | when |\n|---|---|---|\n" + error_table),
         },
