@@ -9,8 +9,9 @@ mean anything for the text. The rule, chosen to never call an English text non-E
 
 - CLD2 reads the first SAMPLE_CHARS characters of the cleaned text (about 170 words, 0.07 ms);
   samples of 200 to 2,000 characters called no English article of the corpus non-English either.
-- `language` is CLD2's main language when it calls its answer reliable, else "und"
-  (undetermined: too short, or no letters). "und" is treated as English.
+- `language` is "en" whenever English is CLD2's main language; another language only when CLD2
+  calls its answer reliable; else "und" (undetermined: too short, no letters, an even mix),
+  which is treated as English.
 - A text in the Latin script needs MIN_LATIN_LETTERS letters before it may be called
   non-English: CLD2 calls English headlines Scots, Danish or Kinyarwanda, reliably. A text in
   another script (Cyrillic, Arabic, CJK, ...) cannot be English whatever its length.
