@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from . import _words, language, schema
+from . import language, schema
 from .artifacts import SCORE_DIGITS
 from .errors import EmptyText, InvalidRequest, RequestError
 from .summarize import DEFAULT_ALGORITHM, summarize
@@ -106,11 +106,11 @@ class Analyzer:
                 "labels": list(chosen) if detected.topics_apply else [],
                 "scores": {l: float(p) for l, p in zip(labels, row)},
                 "summary": self._summary(article, options, detected.language),
+                "language": detected.language,
+                "warnings": language.warnings(detected),
             }
             if options.explain:
-                result["explanation"] = self.model.explain(text)
-            result["language"] = detected.language
-            result["warnings"] = language_warnings(detected)
+                result["explanation"] = self.model.explain(classification_text(article))
             results.append(result)
         return results
 
@@ -125,34 +125,3 @@ class Analyzer:
                 for s, score in chosen
             ],
         }
-
-
-def language_warnings(detected: language.Detection) -> list[dict]:
-    """What a client should know about the article's language: [] for English text."""
-    code = detected.language
-    if code == language.ENGLISH:
-        return []
-    if code == language.UNDETERMINED:
-        return [{"code": "language_undetermined", "message": (
-            "The language of this text could not be told reliably (too short, too few letters, "
-            "or several languages); topics and summary treat it as English.")}]
-    name = f"{language.language_name(code)} ({code})"
-    if detected.topics_apply:
-        return [{"code": "mixed_language", "message": (
-            f"The text is mostly {name}, with about {detected.english_share:.0%} English; "
-            "topics were computed on it as for English text and may be less reliable.")}]
-    return [{"code": "not_english", "message": (
-        f"The text is in {name}. Topic labels are given for English text only, so 'labels' is "
-        "empty; 'scores' are what the English model computed and mean little here. "
-        f"The summary uses {_summary_words(code)}.")}]
-
-
-def _summary_words(code: str) -> str:
-    vocabulary = _words.for_language(code)
-    if vocabulary.stemmed and vocabulary.stop_words:
-        return f"sumy's {vocabulary.name.title()} stemmer and stop words"
-    if vocabulary.stemmed:
-        return f"sumy's {vocabulary.name.title()} stemmer (sumy has no stop words for it)"
-    if vocabulary.stop_words:
-        return f"sumy's {vocabulary.name.title()} stop words (no stemming)"
-    return "no language-specific stemming or stop words"

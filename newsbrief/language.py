@@ -25,7 +25,9 @@ from dataclasses import dataclass
 
 import pycld2
 
-__all__ = ["ENGLISH", "UNDETERMINED", "Detection", "detect", "language_name"]
+from . import _words
+
+__all__ = ["ENGLISH", "UNDETERMINED", "Detection", "detect", "language_name", "warnings"]
 
 ENGLISH = "en"
 UNDETERMINED = "und"   # BCP 47 / ISO 639-2 "undetermined"
@@ -92,3 +94,34 @@ def language_name(code: str) -> str:
         return "Chinese (traditional)"
     name = _NAMES.get(_CLD2_CODES.get(code, code))
     return name.replace("_", " ").title() if name else code
+
+
+def warnings(detected: Detection) -> list[dict]:
+    """What a client should know about the article's language: [] for English text."""
+    code = detected.language
+    if code == ENGLISH:
+        return []
+    if code == UNDETERMINED:
+        return [{"code": "language_undetermined", "message": (
+            "The language of this text could not be told reliably (too short, too few letters, "
+            "or several languages); topics and summary treat it as English.")}]
+    name = f"{language_name(code)} ({code})"
+    if detected.topics_apply:
+        return [{"code": "mixed_language", "message": (
+            f"The text is mostly {name}, with about {detected.english_share:.0%} English; "
+            "topics were computed on it as for English text and may be less reliable.")}]
+    return [{"code": "not_english", "message": (
+        f"The text is in {name}. Topic labels are given for English text only, so 'labels' is "
+        "empty; 'scores' are what the English model computed and mean little here. "
+        f"The summary uses {_summary_words(code)}.")}]
+
+
+def _summary_words(code: str) -> str:
+    vocabulary = _words.for_language(code)
+    if vocabulary.stemmed and vocabulary.stop_words:
+        return f"sumy's {vocabulary.name.title()} stemmer and stop words"
+    if vocabulary.stemmed:
+        return f"sumy's {vocabulary.name.title()} stemmer (sumy has no stop words for it)"
+    if vocabulary.stop_words:
+        return f"sumy's {vocabulary.name.title()} stop words (no stemming)"
+    return "no language-specific stemming or stop words"

@@ -67,6 +67,16 @@ SENTENCE = _object({
     "score": {"type": "number"},
 }, required=("text", "start", "end", "score"))
 
+WARNING_CODES = {
+    "not_english": "The text is in another language: `labels` is empty, `scores` are the English "
+                   "model's and mean little, the summary uses that language's stemmer and stop "
+                   "words when sumy has them.",
+    "mixed_language": "Mostly another language, but at least a quarter English: topics were computed "
+                      "as for English text.",
+    "language_undetermined": "The language could not be told reliably (`language` is \"und\"); topics "
+                             "and summary treat the text as English.",
+}
+
 ANALYSIS_PROPERTIES = {
     "labels": {"type": "array", "items": {"type": "string"}, "uniqueItems": True,
                "description": "Topics whose score reaches their threshold, in the model's label "
@@ -79,12 +89,6 @@ ANALYSIS_PROPERTIES = {
         "sentences": {"type": "array", "items": _ref("SummarySentence"),
                       "description": "In article order."},
     }, required=("algorithm", "text", "sentences")),
-    "explanation": {
-        "type": "object",
-        "description": "Only with explain: the terms that pushed each label's score.",
-        "additionalProperties": {"type": "array", "items": _object(
-            {"term": {"type": "string"}, "weight": {"type": "number"}}, required=("term", "weight"))},
-    },
     "language": {
         "type": "string", "examples": ["en", "fr", "zh", "und"],
         "description": "The article's language as a BCP 47 tag (\"en\", \"fr\", \"zh\", \"zh-Hant\", ...), "
@@ -97,30 +101,27 @@ ANALYSIS_PROPERTIES = {
         "description": "What the client should know about this answer; empty for an ordinary English "
                        "article. Not errors: the answer is still 200 and the summary still useful.",
     },
+    "explanation": {
+        "type": "object",
+        "description": "Only with explain: the terms that pushed each label's score.",
+        "additionalProperties": {"type": "array", "items": _object(
+            {"term": {"type": "string"}, "weight": {"type": "number"}}, required=("term", "weight"))},
+    },
 }
 ANALYSIS_REQUIRED = ("labels", "scores", "summary", "language", "warnings")
-WARNING_CODES = {
-    "not_english": "The text is in another language: `labels` is empty, `scores` are the English "
-                   "model's and mean little, the summary uses that language's stemmer and stop "
-                   "words when sumy has them.",
-    "mixed_language": "Mostly another language, but at least a quarter English: topics were computed "
-                      "as for English text.",
-    "language_undetermined": "The language could not be told reliably (`language` is \"und\"); topics "
-                             "and summary treat the text as English.",
-}
 
 RESPONSE_SCHEMAS = {
     "Error": _object({"error": _ref("ErrorDetail")}, required=("error",)),
     "ErrorDetail": ERROR_DETAIL,
     "ModelRef": _object({"name": {"type": "string"}, "version": {"type": "string"}},
                         required=("name", "version")),
-    "SummarySentence": SENTENCE,
     "Warning": _object({
         "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$",
                  "description": "Stable snake_case code; new codes may be added. " + " ".join(
                      f"`{code}`: {meaning}" for code, meaning in WARNING_CODES.items())},
         "message": {"type": "string", "description": "What it means for this article, in words."},
     }, required=("code", "message")),
+    "SummarySentence": SENTENCE,
     "Analysis": _object({"model": _ref("ModelRef"), **ANALYSIS_PROPERTIES},
                         required=("model", *ANALYSIS_REQUIRED)),
     "DocumentAnalysis": _object({"id": {"type": ["string", "integer"]}, **ANALYSIS_PROPERTIES},
