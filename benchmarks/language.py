@@ -8,7 +8,7 @@
    texts: the raw scraped text with its furniture, the title alone, the first sentence alone,
    and the bullet-list items. "non-English" means the topic labels would be withheld.
 2. Accuracy on benchmarks/languages.jsonl: 55 texts written for this check (37 news paragraphs
-   in 28 languages, 13 headlines, 5 mixed-language texts): the language returned, and whether
+   in 27 languages, 13 headlines, 5 mixed-language texts): the language returned, and whether
    the labels are withheld exactly for the non-English ones.
 3. Cost per article, in the same process and the same rounds: the detection alone against the
    whole analysis (Analyzer.handle: cleanup, classification, summary, detection), on the 300
