@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from . import schema
+from . import language, schema
 from .artifacts import SCORE_DIGITS
 from .errors import EmptyText, InvalidRequest, RequestError
 from .summarize import DEFAULT_ALGORITHM, summarize
@@ -100,13 +100,17 @@ class Analyzer:
         if not articles:
             return []
         labels = self.model.labels
-        probabilities = self.model.scores([classification_text(a) for a in articles])
+        texts = [classification_text(a) for a in articles]
+        probabilities = self.model.scores(texts)
         results = []
-        for article, row, chosen in zip(articles, probabilities, self.model.decide(probabilities)):
+        for article, text, row, chosen in zip(articles, texts, probabilities, self.model.decide(probabilities)):
+            detected = language.detect(text)
             result = {
-                "labels": list(chosen),
+                "labels": list(chosen) if detected.topics_apply else [],
                 "scores": {l: float(p) for l, p in zip(labels, row)},
-                "summary": self._summary(article, options),
+                "summary": self._summary(article, options, detected.language),
+                "language": detected.language,
+                "warnings": language.warnings(detected),
             }
             if options.explain:
                 result["explanation"] = self.model.explain(classification_text(article))
@@ -116,8 +120,8 @@ class Analyzer:
         return results
 
     @staticmethod
-    def _summary(article: Article, options: Options) -> dict:
-        chosen = summarize(article, options.sentences, options.algorithm)
+    def _summary(article: Article, options: Options, language_code: str) -> dict:
+        chosen = summarize(article, options.sentences, options.algorithm, language_code)
         return {
             "algorithm": options.algorithm,
             "text": " ".join(sentence.text for sentence, _ in chosen),

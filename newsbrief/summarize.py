@@ -61,9 +61,11 @@ DEFAULT_ALGORITHM = "news"
 _TOKENIZER = _words.Tokenizer()
 
 
-def summarize(article: Article, count: int, algorithm: str = DEFAULT_ALGORITHM) -> list[tuple[Sentence, float]]:
+def summarize(article: Article, count: int, algorithm: str = DEFAULT_ALGORITHM,
+              language: str = "en") -> list[tuple[Sentence, float]]:
     """The `count` best sentences of `article` by `algorithm`, in article order, with scores.
-    An article with fewer distinct sentences than `count` returns all of them."""
+    An article with fewer distinct sentences than `count` returns all of them. `language`
+    (ISO 639-1, e.g. from newsbrief.language) picks sumy's stemmer and stop words for it."""
     if algorithm not in _SCORERS:
         raise InvalidRequest(
             f"summary.algorithm must be one of {', '.join(ALGORITHMS)}, not {algorithm!r}.",
@@ -74,7 +76,8 @@ def summarize(article: Article, count: int, algorithm: str = DEFAULT_ALGORITHM) 
     candidates = _distinct(article.sentences, count if algorithm == "lead" else MAX_SENTENCES)
     if not candidates:
         return []
-    scores = _SCORERS[algorithm]([s.text for s in candidates], count)
+    with _words.using(_words.for_language(language)):
+        scores = _SCORERS[algorithm]([s.text for s in candidates], count)
     best = sorted(range(len(candidates)), key=lambda i: scores[i], reverse=True)[:count]
     return [(candidates[i], float(scores[i])) for i in sorted(best)]
 
@@ -145,8 +148,9 @@ def _sumy(summarizer_class) -> Callable[[list[str], int], np.ndarray]:
     """Scores from sumy's own summarizer class, read from its rating step."""
 
     def scores(texts: list[str], count: int) -> np.ndarray:
-        summarizer = summarizer_class(_words.stem)
-        summarizer.stop_words = _words.STOP_WORDS
+        vocabulary = _words.current()
+        summarizer = summarizer_class(vocabulary.stem)
+        summarizer.stop_words = vocabulary.stop_words
         document = ObjectDocumentModel([Paragraph([SumySentence(t, _TOKENIZER) for t in texts])])
         ratings = np.zeros(len(texts))
 

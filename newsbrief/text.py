@@ -59,8 +59,16 @@ _OPENERS = frozenset(
     "officials police no not what who why how where mr mrs ms dr".split()
 )
 
+# Full stops that end a sentence with no space after them: Chinese and Japanese 。！？ (and
+# the half-width ｡), with any closing quotes and brackets: 「…。」 “…？”
+_CJK_END = "\u3002\uff01\uff1f\uff61"
+_CJK_CLOSING = "\u300d\u300f\u3011\u3015\u3009\u300b\uff09\u201d\u2019\"'"
+# after a closing quote, these continue the sentence: 「…？」と聞いた, “…。”，
+_CJK_CONTINUING = "\u3068\u3063\u3001\uff0c\uff1a\uff1b,:;)\uff09"
 _END = re.compile(
-    r"(?:[.!?\u2026\u203c\u2047-\u2049]+)[\"'\u201d\u2019\u00bb)\]]*(?=\s)"
+    # ".", "!", "?", "...", Arabic "؟" and "۔", Devanagari "।" and "॥", then a space
+    r"(?:[.!?\u2026\u203c\u2047-\u2049\u061f\u06d4\u0964\u0965]+)[\"'\u201d\u2019\u00bb)\]]*(?=\s)"
+    f"|[{_CJK_END}]+[{_CJK_CLOSING}]*"
     # glued: 'to me."Resolution 1636', 'this year.She said'
     r"|(?<=[.!?])[\"\u201d](?=[\"\u201c]?[A-Z])|(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])"
 )
@@ -73,7 +81,9 @@ def _is_boundary(line: str, m: re.Match) -> bool:
     """Does the punctuation run in `m` end a sentence?"""
     end = len(line)
     if m.end() < end and not line[m.end()].isspace():
-        return True  # glued boundary matched by the second and third patterns
+        # glued boundary: a CJK full stop, or matched by the last two patterns
+        run = m.group(0)
+        return not (run and run[0] in _CJK_END and run[-1] in _CJK_CLOSING and line[m.end()] in _CJK_CONTINUING)
     j = m.end()
     while j < end and line[j].isspace():
         j += 1

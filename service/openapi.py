@@ -67,6 +67,16 @@ SENTENCE = _object({
     "score": {"type": "number"},
 }, required=("text", "start", "end", "score"))
 
+WARNING_CODES = {
+    "not_english": "The text is in another language: `labels` is empty, `scores` are the English "
+                   "model's and mean little, the summary uses that language's stemmer and stop "
+                   "words when sumy has them.",
+    "mixed_language": "Mostly another language, but at least a quarter English: topics were computed "
+                      "as for English text.",
+    "language_undetermined": "The language could not be told reliably (`language` is \"und\"); topics "
+                             "and summary treat the text as English.",
+}
+
 ANALYSIS_PROPERTIES = {
     "labels": {"type": "array", "items": {"type": "string"}, "uniqueItems": True,
                "description": "Topics whose score reaches their threshold, in the model's label "
@@ -79,6 +89,18 @@ ANALYSIS_PROPERTIES = {
         "sentences": {"type": "array", "items": _ref("SummarySentence"),
                       "description": "In article order."},
     }, required=("algorithm", "text", "sentences")),
+    "language": {
+        "type": "string", "examples": ["en", "fr", "zh", "und"],
+        "description": "The article's language as a BCP 47 tag (\"en\", \"fr\", \"zh\", \"zh-Hant\", ...), "
+                       "detected offline from its title and cleaned body; \"und\" when it cannot be told "
+                       "reliably (short or mixed text), which is treated as English. Topics are "
+                       "English-only: for a text in another language `labels` is empty.",
+    },
+    "warnings": {
+        "type": "array", "items": _ref("Warning"),
+        "description": "What the client should know about this answer; empty for an ordinary English "
+                       "article. Not errors: the answer is still 200 and the summary still useful.",
+    },
     "explanation": {
         "type": "object",
         "description": "Only with explain: the terms that pushed each label's score.",
@@ -90,13 +112,19 @@ ANALYSIS_PROPERTIES = {
                     "description": "In text order; what is neither here nor white space was analysed."},
     }, required=("removed",), description="Only with cleanup: what was removed as page furniture."),
 }
-ANALYSIS_REQUIRED = ("labels", "scores", "summary")
+ANALYSIS_REQUIRED = ("labels", "scores", "summary", "language", "warnings")
 
 RESPONSE_SCHEMAS = {
     "Error": _object({"error": _ref("ErrorDetail")}, required=("error",)),
     "ErrorDetail": ERROR_DETAIL,
     "ModelRef": _object({"name": {"type": "string"}, "version": {"type": "string"}},
                         required=("name", "version")),
+    "Warning": _object({
+        "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$",
+                 "description": "Stable snake_case code; new codes may be added. " + " ".join(
+                     f"`{code}`: {meaning}" for code, meaning in WARNING_CODES.items())},
+        "message": {"type": "string", "description": "What it means for this article, in words."},
+    }, required=("code", "message")),
     "SummarySentence": SENTENCE,
     "RemovedSpan": _object({
         "start": {"type": "integer", "minimum": 0,
@@ -244,6 +272,8 @@ def build(max_body: int | None = None) -> dict:
                                 "sentences": [{"text": EXAMPLE_TEXT.split(". ")[0] + ".", "start": 0,
                                                "end": len(EXAMPLE_TEXT.split(". ")[0]) + 1,
                                                "score": 1.0}]},
+                    "language": "en",
+                    "warnings": [],
                 })}}, 400, 413, 415, 422, 503),
         }},
         "/": {"get": {
@@ -301,6 +331,8 @@ def build(max_body: int | None = None) -> dict:
             "version": version,
             "description": (
                 "Topics (multi-label) and a clean extractive summary of scraped news articles.\n\n"
+                "Topics are English-only: every answer gives the article's `language`, and a text in "
+                "another language gets no topic labels and a `not_english` warning (still 200).\n\n"
                 "Every error is JSON: `{\"error\": {\"code\": ..., \"message\": ...}}`.\n\n"
                 "| status | codes | when |\n|---|---|---|\n" + error_table),
         },

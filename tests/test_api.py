@@ -36,7 +36,8 @@ def assert_error(response, status, code):
 
 def test_one_article_gets_model_labels_scores_and_summary(client):
     body = post(client, {"text": ARTICLE}).get_json()
-    assert set(body) == {"model", "labels", "scores", "summary"}
+    assert set(body) == {"model", "labels", "scores", "summary", "language", "warnings"}
+    assert body["language"] == "en" and body["warnings"] == []
     assert set(body["model"]) == {"name", "version"}
     assert list(body["scores"]) == LABELS
     assert all(0.0 <= p <= 1.0 for p in body["scores"].values())

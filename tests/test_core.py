@@ -31,4 +31,4 @@ def test_the_core_answers_like_the_http_service(shipped_store, client, examples)
     direct = analyzer.handle({"text": text})
     over_http = client.post("/v1/analyze", json={"text": text}).get_json()
     assert direct == over_http
-    assert analyzer.analyze(text, options=Options()) == {k: direct[k] for k in ("labels", "scores", "summary")}
+    assert analyzer.analyze(text, options=Options()) == {k: direct[k] for k in ("labels", "scores", "summary", "language", "warnings")}

@@ -17,6 +17,9 @@ from service.store import ModelStore
 
 API_MD = Path(__file__).resolve().parent.parent.parent / "shared" / "API.md"
 ARTICLE = "NATO allies agreed on Tuesday to send more troops to the alliance's eastern flank."
+FRENCH = ("Les alliés de l'Otan ont décidé mardi d'envoyer davantage de troupes sur le flanc est de "
+          "l'alliance. Le ministre a déclaré que la décision avait été prise à l'unanimité. Moscou a "
+          "dénoncé une escalade dangereuse et menacé de prendre des mesures de rétorsion.")
 
 
 @pytest.fixture()
@@ -113,6 +116,9 @@ def test_real_answers_follow_their_documented_schemas(app, document):
         ("/v1/analyze", "post", client.post("/v1/analyze", json={"text": ARTICLE, "explain": True}), 200),
         ("/v1/analyze", "post", client.post("/v1/analyze", json={"documents": [
             {"id": "a", "text": ARTICLE}, {"id": 2, "text": " "}]}), 200),
+        ("/v1/analyze", "post", client.post("/v1/analyze", json={"text": FRENCH}), 200),  # with a warning
+        ("/v1/analyze", "post", client.post("/v1/analyze", json={"documents": [
+            {"text": FRENCH}, {"text": "NATO summit opens in Vilnius"}]}), 200),
         ("/v1/analyze", "post", client.post("/v1/analyze", json={"text": 5}), 400),
         ("/v1/analyze", "post", client.post("/v1/analyze", data="x", content_type="text/plain"), 415),
         ("/v1/analyze", "post", client.post("/v1/analyze", json={"text": "  "}), 422),

@@ -131,11 +131,35 @@ SPLIT_CASES = [
 ]
 
 
-@pytest.mark.parametrize("text, expected", SPLIT_CASES)
+# Chinese and Japanese put no space after 。！？; Arabic and Hindi have their own full stops.
+SPLIT_CASES_OTHER_SCRIPTS = [
+    ("国务院周二举行发布会。发言人表示经济增长！就业稳定吗？是的。",
+     ["国务院周二举行发布会。", "发言人表示经济增长！", "就业稳定吗？", "是的。"]),
+    ("政府は閣議で計画を決定した。野党は批判している。", ["政府は閣議で計画を決定した。", "野党は批判している。"]),
+    ("気象庁によると台風が接近する｡各社は欠航を決めた｡", ["気象庁によると台風が接近する｡", "各社は欠航を決めた｡"]),
+    ("本当に？！まさか。", ["本当に？！", "まさか。"]),
+    # a quoted sentence closes with its quote mark; a quotative particle or comma continues it
+    ("他说：“我们会继续努力。”随后离开。", ["他说：“我们会继续努力。”", "随后离开。"]),
+    ("「本当ですか？」と彼は聞いた。首相は「必要だ。」と述べた。",
+     ["「本当ですか？」と彼は聞いた。", "首相は「必要だ。」と述べた。"]),
+    ("发言人说。 Reuters reported the talks.", ["发言人说。", "Reuters reported the talks."]),
+    ("هل انتهت الحرب؟ قال المتحدث إن الوسطاء يبذلون جهوداً.", ["هل انتهت الحرب؟", "قال المتحدث إن الوسطاء يبذلون جهوداً."]),
+    ("सरकार ने घोषणा की। विपक्ष ने आलोचना की।", ["सरकार ने घोषणा की।", "विपक्ष ने आलोचना की।"]),
+]
+
+
+@pytest.mark.parametrize("text, expected", SPLIT_CASES + SPLIT_CASES_OTHER_SCRIPTS)
 def test_sentence_splitting(text, expected):
     sentences = split_sentences(text)
     assert [s.text for s in sentences] == expected
     assert all(text[s.start:s.end] == s.text for s in sentences)
+
+
+def test_a_chinese_article_is_split_at_each_full_stop():
+    text = ("联合国安理会周五就中东局势召开紧急会议。多国代表呼吁有关各方立即停火。"
+            "中国代表强调，政治解决是唯一出路。")
+    assert [s.text for s in prepare(text).sentences] == [
+        "联合国安理会周五就中东局势召开紧急会议。", "多国代表呼吁有关各方立即停火。", "中国代表强调，政治解决是唯一出路。"]
 
 
 @pytest.mark.parametrize("name, furniture", [
