@@ -180,3 +180,22 @@ def test_the_fitted_model_survives_a_pickle_round_trip(fitted):
     copy = pickle.loads(pickle.dumps(fitted))
     texts, _ = tiny_corpus()
     assert np.array_equal(copy.predict_proba(texts), fitted.predict_proba(texts))
+
+
+def test_calibration_is_a_sigmoid_of_the_decision_value_folded_into_the_weights():
+    texts, labels = tiny_corpus()
+    raw = TopicClassifier(min_df=1).fit(texts, labels)
+    calibrated = TopicClassifier(min_df=1, calibration={"conflict": (2.0, -1.0), "alliances": (0.5, 0.25)})
+    calibrated.fit(texts, labels)
+    z = raw.decision_function(texts)
+    expected = 1 / (1 + np.exp(-(np.array([2.0, 1.0, 0.5]) * z + np.array([-1.0, 0.0, 0.25]))))
+    np.testing.assert_allclose(calibrated.predict_proba(texts), expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="calibration name labels"):
+        TopicClassifier(min_df=1, calibration={"friendship": (1.0, 0.0)}).fit(texts, labels)
+
+
+def test_build_counter_counts_the_same_terms_as_the_vectorizer():
+    texts, labels = tiny_corpus()
+    model = TopicClassifier(min_df=1, max_df=1.0)
+    counted = set(model.build_counter().fit(texts).get_feature_names_out())
+    assert counted == set(model.build_vectorizer().fit(texts).get_feature_names_out())
