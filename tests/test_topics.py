@@ -199,3 +199,10 @@ def test_build_counter_counts_the_same_terms_as_the_vectorizer():
     model = TopicClassifier(min_df=1, max_df=1.0)
     counted = set(model.build_counter().fit(texts).get_feature_names_out())
     assert counted == set(model.build_vectorizer().fit(texts).get_feature_names_out())
+
+
+def test_decision_values_equal_the_plain_matrix_product(fitted):
+    texts, _ = tiny_corpus()
+    probes = texts + ["", "zzz qqq"]
+    expected = fitted.features(probes).toarray().astype(np.float64) @ fitted.coef_.T.astype(np.float64) + fitted.intercept_
+    np.testing.assert_allclose(fitted.decision_function(probes), expected, rtol=1e-5, atol=1e-6)
