@@ -5,7 +5,8 @@ have several topics or none. The probabilities can be calibrated: a per-label si
 regression's decision value z, fitted by training on out-of-outlet predictions, so that a score
 estimates the chance that the label applies to an article from an outlet the model has not seen. Place names (countries, nationalities, capitals, Syrian towns ...) are
 replaced by one placeholder token before counting, so that "Syria" alone cannot mean conflict and
-renaming a country does not change a decision.
+renaming a country does not change a decision. Only the first `max_words` words are read (the
+headline and the top of the body: what annotators label by, and a bounded cost per article).
 """
 from __future__ import annotations
 
@@ -64,6 +65,21 @@ def classification_text(article) -> str:
     return f"{title}\n{body}" if title else body
 
 
+class Head:
+    """Preprocessor: the first `max_words` whitespace-separated words of a text, lower-cased
+    (None: the whole text). Tokens and word pairs are the same as in the full text's beginning."""
+
+    def __init__(self, max_words: int | None = None):
+        self.max_words = max_words
+
+    def __call__(self, text: str) -> str:
+        if self.max_words:
+            words = text.split(None, self.max_words)
+            if len(words) > self.max_words:
+                text = " ".join(words[:self.max_words])
+        return text.lower()
+
+
 class PlaceTokenizer:
     """Word tokens (2+ characters) with place names replaced by PLACE. Expects lower-cased text."""
 
@@ -114,14 +130,15 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, labels=LABELS, ngram_range=(1, 2), min_df=2, max_df=0.9, sublinear_tf=True,
-                 max_features=None, mask_places=True, C=4.0, class_weight="balanced", thresholds=None,
-                 calibration=None, random_state=0):
+                 max_features=None, max_words=None, mask_places=True, C=4.0, class_weight="balanced",
+                 thresholds=None, calibration=None, random_state=0):
         self.labels = labels
         self.ngram_range = ngram_range
         self.min_df = min_df
         self.max_df = max_df
         self.sublinear_tf = sublinear_tf
         self.max_features = max_features
+        self.max_words = max_words
         self.mask_places = mask_places
         self.C = C
         self.class_weight = class_weight
@@ -134,7 +151,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     def build_vectorizer(self) -> TfidfVectorizer:
         """A fresh, unfitted TfidfVectorizer with this estimator's settings."""
         return TfidfVectorizer(
-            lowercase=True, tokenizer=PlaceTokenizer() if self.mask_places else _TOKEN.findall,
+            preprocessor=Head(self.max_words), tokenizer=PlaceTokenizer() if self.mask_places else _TOKEN.findall,
             token_pattern=None, ngram_range=tuple(self.ngram_range), min_df=self.min_df,
             max_df=self.max_df, sublinear_tf=self.sublinear_tf, max_features=self.max_features,
             dtype=np.float32)
@@ -143,7 +160,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         """A CountVectorizer with the same terms as build_vectorizer() but no pruning: raw counts
         of every term (training computes them once and derives each fold's TF-IDF from them)."""
         return CountVectorizer(
-            lowercase=True, tokenizer=PlaceTokenizer() if self.mask_places else _TOKEN.findall,
+            preprocessor=Head(self.max_words), tokenizer=PlaceTokenizer() if self.mask_places else _TOKEN.findall,
             token_pattern=None, ngram_range=tuple(self.ngram_range), dtype=np.float32)
 
     def _C_for(self, label: str) -> float:

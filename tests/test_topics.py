@@ -8,7 +8,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from newsbrief.topics import PLACE, PlaceTokenizer, TopicClassifier, classification_text, label_matrix
+from newsbrief.topics import PLACE, Head, PlaceTokenizer, TopicClassifier, classification_text, label_matrix
 
 CONFLICT = ["Troops shelled the town and air strikes killed dozens of fighters near the front line.",
             "Militants attacked an army checkpoint; soldiers returned fire and the battle lasted hours.",
@@ -206,3 +206,14 @@ def test_decision_values_equal_the_plain_matrix_product(fitted):
     probes = texts + ["", "zzz qqq"]
     expected = fitted.features(probes).toarray().astype(np.float64) @ fitted.coef_.T.astype(np.float64) + fitted.intercept_
     np.testing.assert_allclose(fitted.decision_function(probes), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_only_the_first_max_words_are_read():
+    texts, labels = tiny_corpus()
+    model = TopicClassifier(min_df=1, max_words=12).fit(texts, labels)
+    head = "Troops shelled the town and air strikes killed dozens of fighters near"   # 12 words
+    tail = " the front line. NATO allies agreed to hold joint exercises under the pact."
+    assert np.array_equal(model.predict_proba([head + tail]), model.predict_proba([head]))
+    assert not np.array_equal(TopicClassifier(min_df=1).fit(texts, labels).predict_proba([head + tail]),
+                              TopicClassifier(min_df=1).fit(texts, labels).predict_proba([head]))
+    assert Head(3)("One  two\nTHREE four five") == "one two three" and Head()("A\nB") == "a\nb"

@@ -20,7 +20,8 @@ Steps (progress on stderr):
 6. fit on everything, save a version (newsbrief.artifacts.save_version) with metadata and report.html.
 
 Fixed by measurement on held-out sources (docs/topics.md): place-name masking, the weight of
-synthetic records (SYNTHETIC_WEIGHT) and of alliances' hard negatives (HARD_NEGATIVES), min_df.
+synthetic records (SYNTHETIC_WEIGHT) and of alliances' hard negatives (HARD_NEGATIVES), min_df, and
+max_words (only the first 700 words are read: annotators labelled by the headline and first 700).
 """
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ SYNTHETIC_WEIGHT = {"conflict": 4.0, "diplomacy": 16.0, "alliances": 4.0}
 # Hard negatives: for `label`, real records that have `other` but not `label` weigh `weight`, so
 # that war vocabulary alone is not taken for alliance evidence.
 HARD_NEGATIVES = {"alliances": ("conflict", 3.0)}
-BASE_PARAMS = dict(ngram_range=(1, 2), min_df=3, max_df=0.9, sublinear_tf=True, mask_places=True,
+BASE_PARAMS = dict(ngram_range=(1, 2), min_df=5, max_df=0.9, sublinear_tf=True, max_words=700, mask_places=True,
                    class_weight="balanced")
 SEARCH_C = (2.0, 8.0, 32.0)
 FOLDS = 5
@@ -384,7 +385,8 @@ def metadata_for(result: dict, records, args) -> dict:
                    **result["cv"]},
         },
         "search": {"criterion": result["criterion"], "C": list(SEARCH_C),
-                   "fixed": {"min_df": BASE_PARAMS["min_df"], "mask_places": BASE_PARAMS["mask_places"],
+                   "fixed": {"min_df": BASE_PARAMS["min_df"], "max_words": BASE_PARAMS["max_words"],
+                             "mask_places": BASE_PARAMS["mask_places"],
                              "synthetic_weight": result["synthetic_weight"],
                              "hard_negatives": {label: {"other": other, "weight": weight}
                                                 for label, (other, weight) in HARD_NEGATIVES.items()
