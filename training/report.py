@@ -77,6 +77,15 @@ def _cooccurrence_picture(matrix: np.ndarray, labels) -> str:
     return _png(figure)
 
 
+def _frame(axis, title: str, xlabel: str, ylabel: str) -> None:
+    axis.set_title(title)
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    axis.set_xlim(0, 1.02)
+    axis.set_ylim(0, 1.02)
+    axis.grid(alpha=0.3)
+
+
 def _pr_picture(y: np.ndarray, p: np.ndarray, labels, thresholds) -> str:
     from sklearn.metrics import precision_recall_curve
     plt = _pyplot()
@@ -93,12 +102,7 @@ def _pr_picture(y: np.ndarray, p: np.ndarray, labels, thresholds) -> str:
             axis.plot([r], [q], "o", color="tab:red", label=f"threshold {thresholds[label]:.2f}")
             axis.axhline(y[:, j].mean(), color="grey", linestyle=":", label="chance (prevalence)")
             axis.legend(loc="lower left", fontsize=8)
-        axis.set_title(f"{label} (support {int(y[:, j].sum())})")
-        axis.set_xlabel("recall")
-        axis.set_ylabel("precision")
-        axis.set_xlim(0, 1.02)
-        axis.set_ylim(0, 1.02)
-        axis.grid(alpha=0.3)
+        _frame(axis, f"{label} (support {int(y[:, j].sum())})", "recall", "precision")
     figure.suptitle("Precision-recall of held-out (out-of-source) calibrated scores, real articles", fontsize=11)
     return _png(figure)
 
@@ -114,12 +118,8 @@ def _reliability_picture(calibration: dict, labels) -> str:
         for b in bins:
             axis.annotate(str(b["count"]), (b["mean_score"], b["share_with_label"]), fontsize=7,
                           textcoords="offset points", xytext=(3, -9))
-        axis.set_title(f"{label} (Brier {calibration[label]['brier']:.3f})")
-        axis.set_xlabel("published score (bin mean)")
-        axis.set_ylabel("share of articles with the label")
-        axis.set_xlim(0, 1)
-        axis.set_ylim(0, 1.02)
-        axis.grid(alpha=0.3)
+        _frame(axis, f"{label} (Brier {calibration[label]['brier']:.3f})", "published score (bin mean)",
+               "share of articles with the label")
         axis.legend(loc="upper left", fontsize=8)
     figure.suptitle("Reliability: scores of articles from held-out sources, in 10 bins (numbers: articles)",
                     fontsize=11)
