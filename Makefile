@@ -30,4 +30,4 @@ benchmark: $(VENV)/.all
 	$(BIN)/python -m benchmarks.benchmark
 
 train: $(VENV)/.all
-	$(BIN)/python -m training.train --corpus ../shared/corpus/articles.jsonl ../shared/corpus/synthetic.jsonl --output models
+	$(BIN)/python -m training.train --corpus ../shared/corpus/articles.jsonl ../shared/corpus/news_2019_2026.jsonl ../shared/corpus/synthetic.jsonl --output models

@@ -1,9 +1,12 @@
 """Multi-label topic classifier: TF-IDF words and word pairs, one logistic regression per label.
 
 Each label gets its own yes/no decision (probability >= that label's threshold), so an article can
-have several topics or none. Place names (countries, nationalities, capitals, Syrian towns ...) are
+have several topics or none. The probabilities can be calibrated: a per-label sigmoid a*z + b on the
+regression's decision value z, fitted by training on out-of-outlet predictions, so that a score
+estimates the chance that the label applies to an article from an outlet the model has not seen. Place names (countries, nationalities, capitals, Syrian towns ...) are
 replaced by one placeholder token before counting, so that "Syria" alone cannot mean conflict and
-renaming a country does not change a decision.
+renaming a country does not change a decision. Only the first `max_words` words are read (the
+headline and the top of the body: what annotators label by, and a bounded cost per article).
 """
 from __future__ import annotations
 
@@ -62,6 +65,21 @@ def classification_text(article) -> str:
     return f"{title}\n{body}" if title else body
 
 
+class Head:
+    """Preprocessor: the first `max_words` whitespace-separated words of a text, lower-cased
+    (None: the whole text). Tokens and word pairs are the same as in the full text's beginning."""
+
+    def __init__(self, max_words: int | None = None):
+        self.max_words = max_words
+
+    def __call__(self, text: str) -> str:
+        if self.max_words:
+            words = text.split(None, self.max_words)
+            if len(words) > self.max_words:
+                text = " ".join(words[:self.max_words])
+        return text.lower()
+
+
 class PlaceTokenizer:
     """Word tokens (2+ characters) with place names replaced by PLACE. Expects lower-cased text."""
 
@@ -105,22 +123,27 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     C : inverse regularisation strength, one float or a {label: float} dict.
     class_weight : "balanced" (default) counts the rare "yes" answers up, or None.
     thresholds : {label: probability} decision thresholds; None means 0.5 for every label.
+    calibration : {label: (a, b)}: the published probability is expit(a * z + b), z being the
+        regression's decision value (Platt scaling); None or a missing label means (1, 0). It is
+        folded into coef_ and intercept_, so it costs nothing at prediction time.
     random_state : seed for the solver.
     """
 
     def __init__(self, labels=LABELS, ngram_range=(1, 2), min_df=2, max_df=0.9, sublinear_tf=True,
-                 max_features=None, mask_places=True, C=4.0, class_weight="balanced", thresholds=None,
-                 random_state=0):
+                 max_features=None, max_words=None, mask_places=True, C=4.0, class_weight="balanced",
+                 thresholds=None, calibration=None, random_state=0):
         self.labels = labels
         self.ngram_range = ngram_range
         self.min_df = min_df
         self.max_df = max_df
         self.sublinear_tf = sublinear_tf
         self.max_features = max_features
+        self.max_words = max_words
         self.mask_places = mask_places
         self.C = C
         self.class_weight = class_weight
         self.thresholds = thresholds
+        self.calibration = calibration
         self.random_state = random_state
 
     # -- fitting -------------------------------------------------------------------------------
@@ -128,10 +151,17 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     def build_vectorizer(self) -> TfidfVectorizer:
         """A fresh, unfitted TfidfVectorizer with this estimator's settings."""
         return TfidfVectorizer(
-            lowercase=True, tokenizer=PlaceTokenizer() if self.mask_places else _TOKEN.findall,
+            preprocessor=Head(self.max_words), tokenizer=PlaceTokenizer() if self.mask_places else _TOKEN.findall,
             token_pattern=None, ngram_range=tuple(self.ngram_range), min_df=self.min_df,
             max_df=self.max_df, sublinear_tf=self.sublinear_tf, max_features=self.max_features,
             dtype=np.float32)
+
+    def build_counter(self) -> CountVectorizer:
+        """A CountVectorizer with the same terms as build_vectorizer() but no pruning: raw counts
+        of every term (training computes them once and derives each fold's TF-IDF from them)."""
+        return CountVectorizer(
+            preprocessor=Head(self.max_words), tokenizer=PlaceTokenizer() if self.mask_places else _TOKEN.findall,
+            token_pattern=None, ngram_range=tuple(self.ngram_range), dtype=np.float32)
 
     def _C_for(self, label: str) -> float:
         return float(self.C[label]) if isinstance(self.C, dict) else float(self.C)
@@ -158,21 +188,21 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
             if sample_weight.shape not in ((len(texts),), (len(texts), len(labels))):
                 raise ValueError(f"sample_weight must have shape ({len(texts)},) or ({len(texts)}, {len(labels)}), "
                                  f"not {sample_weight.shape}")
+        calibration = _checked_per_label(self.calibration, labels, "calibration")
+        _checked_per_label(self.thresholds, labels, "thresholds")
         coefs, intercepts = [], []
         for j, label in enumerate(labels):
             model = logistic(self._C_for(label), self.class_weight, self.random_state)
             model.fit(features, y[:, j],
                       sample_weight=sample_weight[:, j] if sample_weight is not None and sample_weight.ndim == 2
                       else sample_weight)
-            coefs.append(model.coef_[0])
-            intercepts.append(model.intercept_[0])
+            a, b = (float(v) for v in calibration.get(label, (1.0, 0.0)))
+            coefs.append(a * model.coef_[0])
+            intercepts.append(a * model.intercept_[0] + b)
         self.labels_ = labels
         self.coef_ = np.asarray(coefs, dtype=np.float32)
         self.intercept_ = np.asarray(intercepts, dtype=np.float64)
         given = dict(self.thresholds or {})
-        unknown = set(given) - set(labels)
-        if unknown:
-            raise ValueError(f"thresholds name labels {sorted(unknown)} that are not in {list(labels)}")
         self.thresholds_ = {label: float(given.get(label, 0.5)) for label in labels}
         self.feature_names_ = self.vectorizer_.get_feature_names_out()
         return self
@@ -198,8 +228,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X: Sequence[str]) -> np.ndarray:
         check_is_fitted(self, "coef_")
-        features = self.features(_as_texts(X))
-        return np.asarray(features @ self.coef_.T, dtype=np.float64) + self.intercept_
+        return _linear(self.features(_as_texts(X)), self.coef_) + self.intercept_
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         """Probability of each label, shape (n, len(labels)), values in 0..1."""
@@ -237,6 +266,26 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         weights = self.coef_[self.labels_.index(label)]
         order = np.argsort(-weights, kind="stable")[:count]
         return [(_display(self.feature_names_[k]), float(weights[k])) for k in order]
+
+
+def _linear(X, coef: np.ndarray) -> np.ndarray:
+    """X @ coef.T for CSR rows X, touching only the terms the texts contain: its cost grows with
+    the articles, not with the vocabulary (scipy's product copies coef.T, 3 x all terms, per call)."""
+    out = np.zeros((X.shape[0], coef.shape[0]))
+    if X.nnz:
+        products = coef[:, X.indices] * X.data
+        rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+        for k in range(coef.shape[0]):
+            out[:, k] = np.bincount(rows, weights=products[k], minlength=X.shape[0])
+    return out
+
+
+def _checked_per_label(given, labels, name: str) -> dict:
+    given = dict(given or {})
+    unknown = set(given) - set(labels)
+    if unknown:
+        raise ValueError(f"{name} name labels {sorted(unknown)} that are not in {list(labels)}")
+    return given
 
 
 def _display(term: str) -> str:

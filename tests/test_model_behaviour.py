@@ -35,6 +35,40 @@ artillery and air strikes, killing at least 40 fighters, a war monitor said. Hea
 the outskirts of the town as insurgents fired mortars at army checkpoints. Several civilians were
 killed by shelling, and thousands fled the fighting towards the border."""
 
+# Written for these tests in the style of 2022-2025 reporting (not taken from the corpus).
+WEAPONS_DELIVERY = """Allies rush air defences to Kyiv as Russian missiles pound power grid
+
+Germany and the Netherlands will deliver two more Patriot air defence batteries to Ukraine within
+weeks, their defence ministers said on Thursday, after a night of Russian missile and drone strikes
+that knocked out power across the Kharkiv and Odesa regions. At a meeting of the Ukraine Defense
+Contact Group at the Ramstein air base, the United States announced a further $1.2 billion package
+of artillery shells, HIMARS rockets and armoured vehicles, and NATO members agreed to pool orders for
+155mm ammunition. Ukrainian forces are struggling to hold positions near Pokrovsk, where Russian
+troops have advanced under heavy shelling, and commanders say shortages of interceptors leave cities
+exposed. "Our partners understand that every delay costs lives," Ukraine's defence minister said,
+thanking the allies for their support."""
+
+SANCTIONS = """EU agrees new sanctions package targeting Russian banks and shipping
+
+European Union ambassadors on Wednesday approved a fresh package of sanctions against Moscow, adding
+a dozen banks to the list cut off from the SWIFT messaging system and banning transactions with
+operators of tankers accused of helping Russia evade the oil price cap. The measures, which also
+freeze the assets of several officials and impose travel bans, must be formally adopted by foreign
+ministers next week. Hungary dropped its objections after securing an exemption for a pipeline
+supplying its refineries. The Kremlin's spokesman said the sanctions were illegal and that Russia
+would respond, while the EU's foreign policy chief said pressure would continue until Moscow
+changed course."""
+
+WAR_PRICES = """Bread and cooking oil prices climb as grain costs bite
+
+Shoppers are paying a third more for bread and sunflower oil than a year ago, the statistics office
+said on Tuesday, as higher wheat and fertiliser costs since the war in Ukraine feed through to
+supermarket shelves. Bakers say energy bills have doubled, and several small chains have raised
+prices twice since January. Inflation eased slightly to 7.9% in May, but food inflation hit a new
+high. Economists expect prices to stay elevated until the next harvest, and the central bank is
+weighing another interest rate rise at its meeting next month. Consumer groups urged the government
+to cut VAT on basic foods and to extend energy support for low-income households."""
+
 # country / nationality / capital names swapped for others of the same kind
 RENAMES = {"Syria": "Chile", "Syrian": "Chilean", "Russia": "Canada", "Russian": "Canadian",
            "Russians": "Canadians", "Iran": "Norway", "Iranian": "Norwegian", "Israel": "Brazil",
@@ -73,10 +107,6 @@ def test_the_qusayr_troop_move_gets_conflict_and_alliances(model, examples):
     assert {"conflict", "alliances"} <= set(labels_of(model, examples["qusayr_deployment"]))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known limitation: the article's later paragraphs (US demands, Israel pressing Russia, a "
-    "de-escalation zone agreed with Russia and Jordan) push diplomacy over its threshold; no "
-    "configuration that generalised better across sources removed it (see /v1/model evaluation)"))
 def test_the_qusayr_troop_move_is_exactly_conflict_and_alliances(model, examples):
     assert labels_of(model, examples["qusayr_deployment"]) == ("conflict", "alliances")
 
@@ -117,6 +147,24 @@ def test_adding_negotiations_raises_the_diplomacy_score(model):
     extra = (" The foreign ministers of both countries held talks in Geneva on a ceasefire, and envoys"
              " said negotiations would resume next week under UN mediation.")
     assert scores_of(model, BATTLE + extra)["diplomacy"] > scores_of(model, BATTLE)["diplomacy"]
+
+
+def test_a_weapons_delivery_to_a_country_at_war_is_conflict_and_alliances(model):
+    assert {"conflict", "alliances"} <= set(labels_of(model, WEAPONS_DELIVERY))
+
+
+def test_a_sanctions_package_alone_is_diplomacy(model):
+    assert labels_of(model, SANCTIONS) == ("diplomacy",)
+
+
+def test_war_driven_prices_are_an_economic_story_with_no_label(model):
+    assert labels_of(model, WAR_PRICES) == ()
+
+
+def test_published_scores_are_calibrated_probabilities_with_thresholds_near_a_half(model):
+    calibration = model.metadata["scores"]["calibration"]
+    assert set(calibration) == set(model.labels)
+    assert all(0.3 <= t <= 0.7 for t in model.thresholds.values()), model.thresholds
 
 
 def test_a_coalition_government_between_parties_is_not_an_alliance(model):

@@ -8,7 +8,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from newsbrief.topics import PLACE, PlaceTokenizer, TopicClassifier, classification_text, label_matrix
+from newsbrief.topics import PLACE, Head, PlaceTokenizer, TopicClassifier, classification_text, label_matrix
 
 CONFLICT = ["Troops shelled the town and air strikes killed dozens of fighters near the front line.",
             "Militants attacked an army checkpoint; soldiers returned fire and the battle lasted hours.",
@@ -180,3 +180,40 @@ def test_the_fitted_model_survives_a_pickle_round_trip(fitted):
     copy = pickle.loads(pickle.dumps(fitted))
     texts, _ = tiny_corpus()
     assert np.array_equal(copy.predict_proba(texts), fitted.predict_proba(texts))
+
+
+def test_calibration_is_a_sigmoid_of_the_decision_value_folded_into_the_weights():
+    texts, labels = tiny_corpus()
+    raw = TopicClassifier(min_df=1).fit(texts, labels)
+    calibrated = TopicClassifier(min_df=1, calibration={"conflict": (2.0, -1.0), "alliances": (0.5, 0.25)})
+    calibrated.fit(texts, labels)
+    z = raw.decision_function(texts)
+    expected = 1 / (1 + np.exp(-(np.array([2.0, 1.0, 0.5]) * z + np.array([-1.0, 0.0, 0.25]))))
+    np.testing.assert_allclose(calibrated.predict_proba(texts), expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="calibration name labels"):
+        TopicClassifier(min_df=1, calibration={"friendship": (1.0, 0.0)}).fit(texts, labels)
+
+
+def test_build_counter_counts_the_same_terms_as_the_vectorizer():
+    texts, labels = tiny_corpus()
+    model = TopicClassifier(min_df=1, max_df=1.0)
+    counted = set(model.build_counter().fit(texts).get_feature_names_out())
+    assert counted == set(model.build_vectorizer().fit(texts).get_feature_names_out())
+
+
+def test_decision_values_equal_the_plain_matrix_product(fitted):
+    texts, _ = tiny_corpus()
+    probes = texts + ["", "zzz qqq"]
+    expected = fitted.features(probes).toarray().astype(np.float64) @ fitted.coef_.T.astype(np.float64) + fitted.intercept_
+    np.testing.assert_allclose(fitted.decision_function(probes), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_only_the_first_max_words_are_read():
+    texts, labels = tiny_corpus()
+    model = TopicClassifier(min_df=1, max_words=12).fit(texts, labels)
+    head = "Troops shelled the town and air strikes killed dozens of fighters near"   # 12 words
+    tail = " the front line. NATO allies agreed to hold joint exercises under the pact."
+    assert np.array_equal(model.predict_proba([head + tail]), model.predict_proba([head]))
+    assert not np.array_equal(TopicClassifier(min_df=1).fit(texts, labels).predict_proba([head + tail]),
+                              TopicClassifier(min_df=1).fit(texts, labels).predict_proba([head]))
+    assert Head(3)("One  two\nTHREE four five") == "one two three" and Head()("A\nB") == "a\nb"

@@ -131,12 +131,61 @@ def test_hard_negatives_weigh_more_only_for_their_label_and_only_when_real(corpu
     assert set(data.label_weights(1, 16.0, only)) == {1.0, 16.0}
 
 
-def test_synthetic_weight_and_C_are_chosen_per_label_from_the_search(corpus_file):
+def test_C_is_chosen_per_label_from_the_search_and_synthetic_weights_are_the_fixed_ones(corpus_file):
     result = train.evaluate_and_fit(load_corpus([corpus_file]))
     assert set(result["synthetic_weight"]) == set(result["labels"]) == set(result["params"]["C"])
     for label in result["labels"]:
-        assert result["synthetic_weight"][label] in train.SEARCH_SYNTHETIC_WEIGHT
+        assert result["synthetic_weight"][label] == train.SYNTHETIC_WEIGHT[label]
         assert result["params"]["C"][label] in train.SEARCH_C
+        best = max(row[f"ap_{label}"] for row in result["search"])
+        assert [row[f"ap_{label}"] for row in result["search"] if row["C"] == result["params"]["C"][label]] == [best]
+
+
+@pytest.mark.parametrize("min_df, max_df", [(1, 1.0), (2, 0.9), (3, 0.5), (2, 20)])
+def test_term_counts_give_exactly_the_features_of_a_vectorizer_fitted_on_the_training_rows(corpus_file, min_df, max_df):
+    from newsbrief.topics import TopicClassifier
+    data = train.build_data(load_corpus([corpus_file]), ("conflict", "diplomacy", "alliances"))
+    params = dict(train.BASE_PARAMS, min_df=min_df, max_df=max_df)
+    counts = train.TermCounts(data.texts, params)
+    train_idx, test_idx = np.arange(0, len(data.texts), 2), np.arange(1, len(data.texts), 2)
+    X_train, X_test = counts.features(train_idx, test_idx)
+    vectorizer = TopicClassifier(**params).build_vectorizer()
+    expected_train = vectorizer.fit_transform([data.texts[i] for i in train_idx])
+    expected_test = vectorizer.transform([data.texts[i] for i in test_idx])
+    assert X_train.shape == expected_train.shape and X_test.shape == expected_test.shape
+    np.testing.assert_allclose(X_train.toarray(), expected_train.toarray(), atol=1e-6)
+    np.testing.assert_allclose(X_test.toarray(), expected_test.toarray(), atol=1e-6)
+
+
+def test_platt_recovers_the_sigmoid_that_generated_the_labels():
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 3, 20000)
+    y = (rng.uniform(size=z.size) < 1 / (1 + np.exp(-(0.5 * z - 1.0)))).astype(int)
+    a, b = train.platt(z, y)
+    assert abs(a - 0.5) < 0.03 and abs(b + 1.0) < 0.06
+
+
+def test_reliability_bins_count_every_article_once():
+    y = np.array([0, 0, 1, 1, 1, 0])
+    p = np.array([0.05, 0.12, 0.55, 0.95, 1.0, 0.58])
+    bins = train.reliability(y, p)
+    assert sum(b["count"] for b in bins) == len(y)
+    top = [b for b in bins if b["low"] == 0.9][0]
+    assert top["count"] == 2 and top["share_with_label"] == 1.0 and top["mean_score"] == 0.975
+    middle = [b for b in bins if b["low"] == 0.5][0]
+    assert middle["count"] == 2 and middle["share_with_label"] == 0.5
+
+
+def test_held_out_scores_are_calibrated_and_published_with_brier_scores(trained):
+    meta = load_model(trained[1]).metadata
+    assert set(meta["scores"]["calibration"]) == {"conflict", "diplomacy", "alliances"}
+    for label, figures in meta["evaluation"]["calibration"].items():
+        assert 0 <= figures["brier"] <= 1
+        assert sum(b["count"] for b in figures["reliability"]) == meta["corpus"]["scored_records"]
+    pooled = meta["evaluation"]["leave_one_source_out"]["pooled"]
+    assert all(0 <= pooled[label]["brier"] <= 1 for label in ("conflict", "diplomacy", "alliances"))
+    report = (load_model(trained[1]).path / "report.html").read_text(encoding="utf-8")
+    assert "reliability diagrams" in report and "Brier" in report
 
 
 def test_best_threshold_separates_cleanly_separable_scores():

@@ -1,8 +1,9 @@
 """A self-contained HTML report of one training run (pictures embedded as base64 PNG).
 
 render_report(result, metadata) takes what training.train.evaluate_and_fit returned and the
-metadata it saves, and returns the HTML text. Every figure in it comes from out-of-fold
-predictions on real articles (synthetic records are never scored).
+metadata it saves, and returns the HTML text. Every figure in it comes from held-out predictions
+on real articles (synthetic records are never scored): leave-one-source-out where the corpus has
+3+ real sources, story-grouped cross-validation otherwise.
 """
 from __future__ import annotations
 
@@ -76,6 +77,15 @@ def _cooccurrence_picture(matrix: np.ndarray, labels) -> str:
     return _png(figure)
 
 
+def _frame(axis, title: str, xlabel: str, ylabel: str) -> None:
+    axis.set_title(title)
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    axis.set_xlim(0, 1.02)
+    axis.set_ylim(0, 1.02)
+    axis.grid(alpha=0.3)
+
+
 def _pr_picture(y: np.ndarray, p: np.ndarray, labels, thresholds) -> str:
     from sklearn.metrics import precision_recall_curve
     plt = _pyplot()
@@ -92,13 +102,27 @@ def _pr_picture(y: np.ndarray, p: np.ndarray, labels, thresholds) -> str:
             axis.plot([r], [q], "o", color="tab:red", label=f"threshold {thresholds[label]:.2f}")
             axis.axhline(y[:, j].mean(), color="grey", linestyle=":", label="chance (prevalence)")
             axis.legend(loc="lower left", fontsize=8)
-        axis.set_title(f"{label} (support {int(y[:, j].sum())})")
-        axis.set_xlabel("recall")
-        axis.set_ylabel("precision")
-        axis.set_xlim(0, 1.02)
-        axis.set_ylim(0, 1.02)
-        axis.grid(alpha=0.3)
-    figure.suptitle("Precision-recall, story-grouped out-of-fold probabilities, real articles", fontsize=11)
+        _frame(axis, f"{label} (support {int(y[:, j].sum())})", "recall", "precision")
+    figure.suptitle("Precision-recall of held-out (out-of-source) calibrated scores, real articles", fontsize=11)
+    return _png(figure)
+
+
+def _reliability_picture(calibration: dict, labels) -> str:
+    plt = _pyplot()
+    figure, axes = plt.subplots(1, len(labels), figsize=(4.2 * len(labels), 3.9), squeeze=False)
+    for j, label in enumerate(labels):
+        axis, bins = axes[0, j], calibration[label]["reliability"]
+        axis.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
+        axis.plot([b["mean_score"] for b in bins], [b["share_with_label"] for b in bins], "o-", color="tab:blue",
+                  label="held-out articles")
+        for b in bins:
+            axis.annotate(str(b["count"]), (b["mean_score"], b["share_with_label"]), fontsize=7,
+                          textcoords="offset points", xytext=(3, -9))
+        _frame(axis, f"{label} (Brier {calibration[label]['brier']:.3f})", "published score (bin mean)",
+               "share of articles with the label")
+        axis.legend(loc="upper left", fontsize=8)
+    figure.suptitle("Reliability: scores of articles from held-out sources, in 10 bins (numbers: articles)",
+                    fontsize=11)
     return _png(figure)
 
 
@@ -119,7 +143,7 @@ def _mistakes(result, count=8) -> str:
     real = data.real
     for j, label in enumerate(labels):
         y, p = data.y[real, j], oof[real, j]
-        for kind, mask, order in (("false positives (highest scores among articles without the label)",
+        for kind, mask, order in (("false positives (highest held-out scores among articles without the label)",
                                    (y == 0) & (p >= thresholds[label]), -1),
                                   ("false negatives (lowest scores among articles with the label)",
                                    (y == 1) & (p < thresholds[label]), 1)):
@@ -150,42 +174,53 @@ def render_report(result: dict, metadata: dict) -> str:
     cut = np.array([thresholds[label] for label in labels])
     pred = (p >= cut).astype(int)
     corpus = metadata["corpus"]
+    loso = result.get("loso")
     sections = [
         f"<h1>Topic model report: {html.escape(str(metadata.get('name', 'topics')))}</h1>",
         f"<p>Trained {html.escape(metadata['trained_at'])} in {result['seconds']} s on {corpus['records']} "
         f"records ({corpus['scored_records']} real, scored; {corpus['synthetic_records']} synthetic, training "
         f"only, weight {corpus['synthetic_weight']}). Corpus SHA-256 <code>{corpus['sha256']}</code>. "
         f"Seed {metadata['seed']}.</p>",
-        "<h2>Story-grouped cross-validation (real articles)</h2>",
-        f"<p>{html.escape(metadata['evaluation']['cv']['method'])}, so the figures are slightly "
-        "optimistic.</p>",
-        figures_table(result["cv"], labels, thresholds),
     ]
-    loso = result.get("loso")
     if loso:
         rows = [[name] + [f"{figs[l]['f1']:.3f} ({figs[l]['support']})" for l in labels] + [f"{figs['macro_f1']:.3f}"]
                 for name, figs in loso["per_source"].items()]
         sections += ["<h2>Leave one source out (proxy for unseen outlets)</h2>",
-                     "<p>Each real source is held out in turn; the model and its thresholds are chosen "
-                     "without it. Pooled over all held-out sources:</p>",
+                     "<p>Each real source is held out in turn: trained without it, its scores calibrated and "
+                     "thresholded by what the other sources' held-out scores gave. Pooled over all held-out "
+                     "sources:</p>",
                      figures_table(loso["pooled"], labels),
                      "<p>Per held-out source: F1 (support).</p>",
                      _table(["held-out source"] + list(labels) + ["macro-F1"], rows)]
+    calibration = result["calibration_figures"]
     sections += [
+        "<h2>Calibration: Brier scores and reliability diagrams</h2>",
+        "<p>A published score is meant as the probability that the label applies to an article from an "
+        "outlet the model has not seen. Per label: the sigmoid fitted on held-out decision values "
+        "(score = 1 / (1 + exp(-(a z + b)))), the threshold, and the Brier score (mean squared error "
+        "of the held-out scores; 0 is perfect, always answering the label's share would give "
+        "share &times; (1 &minus; share)).</p>",
+        _table(["label", "a", "b", "threshold", "Brier", "Brier of a constant"],
+               [[l, result["calibration"][l][0], result["calibration"][l][1], f"{thresholds[l]:.3f}",
+                 f"{calibration[l]['brier']:.4f}", f"{y[:, j].mean() * (1 - y[:, j].mean()):.4f}"]
+                for j, l in enumerate(labels)]),
+        _reliability_picture(calibration, labels),
+        "<h2>Story-grouped cross-validation (in-corpus, for contrast)</h2>",
+        f"<p>{html.escape(metadata['evaluation']['cv']['method'])}.</p>",
+        figures_table(result["cv"], labels, thresholds),
         "<h2>Precision-recall curves</h2>", _pr_picture(y, p, labels, thresholds),
         "<h2>Confusion between labels</h2>",
-        "<p>Each article counts once per (true label, predicted label) pair; an article with no label "
-        "counts under (none).</p>",
+        "<p>Held-out scores at the shipped thresholds. Each article counts once per (true label, predicted "
+        "label) pair; an article with no label counts under (none).</p>",
         _cooccurrence_picture(cooccurrence(y, pred, labels), labels),
         "<h2>Most informative terms</h2>",
         "<p>Largest positive logistic-regression weights per label. <code>&lt;place&gt;</code> stands for "
         "any country, nationality or city name, which the model does not see individually.</p>",
         _terms_section(result["model"], labels),
         "<h2>Search</h2>",
-        f"<p>Criterion: {html.escape(result['criterion'])}, per label (min_df shared by all labels, "
-        "synthetic weight and C per label). Chosen: min_df "
-        f"{result['params']['min_df']}, synthetic weight {result['synthetic_weight']}, "
-        f"C {html.escape(str(result['params']['C']))}.</p>",
+        f"<p>Criterion: {html.escape(result['criterion'])}, C chosen per label. Fixed by earlier "
+        f"measurement: {html.escape(str(metadata['search']['fixed']))}. Chosen: C "
+        f"{html.escape(str(result['params']['C']))}.</p>",
         _table(list(result["search"][0].keys()), [list(r.values()) for r in result["search"]]),
         "<h2>Misclassified examples worth a look</h2>", _mistakes(result),
     ]

@@ -4,18 +4,24 @@
 
 Steps (progress on stderr):
 1. load and validate the corpus (training.corpus.load_corpus); every problem is listed, exit 1;
-2. turn each record into what the service will classify: classification_text(prepare(text, title));
-3. bounded search over min_df (shared) and, per label, the weight of synthetic records and C;
-   real records that are hard negatives for a label (HARD_NEGATIVES) weigh more for that label.
-   Each candidate is scored on real articles only:
-   - leave-one-source-out (train without one source, e.g. all BBC articles, score that source):
-     the proxy for outlets the model has never seen, and the search criterion (average precision);
-   - story-grouped K-fold cross-validation (versions of one story stay in one fold);
-   records whose source is "synthetic" are added to every training fold and never scored;
-4. per-label thresholds: the best-F1 cut on the story-grouped out-of-fold probabilities;
-5. figures: story-grouped CV precision/recall/F1 per label at those thresholds, and
-   leave-one-source-out figures with thresholds chosen without the held-out source;
+2. turn each record into what the service will classify: classification_text(prepare(text, title)),
+   and count its terms once (every fold's TF-IDF is derived from these counts, exactly as a
+   vectorizer fitted on that fold's texts would compute it);
+3. leave one source out: each real source (e.g. all BBC 2004-2005 articles, all Gaza-war articles)
+   is held out in turn and scored by models trained without it, one per C in SEARCH_C and label;
+   records whose source is "synthetic" train every model and are never scored. C is chosen per
+   label by the average precision of these out-of-source scores;
+4. calibration: per label, a sigmoid (Platt scaling) fitted on the out-of-source decision values,
+   so that a published score estimates the probability that the label applies on an outlet the
+   model has not seen; each label's threshold is the best-F1 cut of those calibrated probabilities;
+5. figures, on real articles only: per held-out source, with the calibration and threshold fitted
+   without that source (nothing about it is used to score it but the choice of C); Brier scores and
+   reliability bins; story-grouped CV at the chosen settings (in-corpus, flattering, for contrast);
 6. fit on everything, save a version (newsbrief.artifacts.save_version) with metadata and report.html.
+
+Fixed by measurement on held-out sources (docs/topics.md): place-name masking, the weight of
+synthetic records (SYNTHETIC_WEIGHT) and of alliances' hard negatives (HARD_NEGATIVES), min_df, and
+max_words (only the first 700 words are read: annotators labelled by the headline and first 700).
 """
 from __future__ import annotations
 
@@ -27,25 +33,27 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.special import expit
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
 from sklearn.model_selection import GroupKFold
+from sklearn.preprocessing import normalize
 
 from newsbrief.errors import ArtifactError, CorpusError, EmptyText
 from newsbrief.text import prepare
 from newsbrief.topics import LABELS, TopicClassifier, classification_text, label_matrix, logistic
 
 SYNTHETIC_SOURCE = "synthetic"   # records with this source train but are never scored
-SEARCH_SYNTHETIC_WEIGHT = (4.0, 16.0, 48.0)   # sample weight of a synthetic record (a real one weighs 1), per label
-# Hard negatives: for `label`, real records that have `other` but not `label` weigh `weight`. Most
-# synthetic conflict articles are also alliances articles, so without this the alliances model
-# learns "war vocabulary means alliances" and fires on every war report from an unseen outlet.
-HARD_NEGATIVES = {"alliances": ("conflict", 10.0)}
-BASE_PARAMS = dict(ngram_range=(1, 2), max_df=0.9, sublinear_tf=True, mask_places=True,
+# Sample weight of a synthetic record per label (a real one weighs 1).
+SYNTHETIC_WEIGHT = {"conflict": 4.0, "diplomacy": 16.0, "alliances": 4.0}
+# Hard negatives: for `label`, real records that have `other` but not `label` weigh `weight`, so
+# that war vocabulary alone is not taken for alliance evidence.
+HARD_NEGATIVES = {"alliances": ("conflict", 3.0)}
+BASE_PARAMS = dict(ngram_range=(1, 2), min_df=5, max_df=0.9, sublinear_tf=True, max_words=700, mask_places=True,
                    class_weight="balanced")
-SEARCH_MIN_DF = (3, 5)
-SEARCH_C = (1.0, 4.0, 16.0)
+SEARCH_C = (2.0, 8.0, 32.0)
 FOLDS = 5
-INNER_FOLDS = 3
+RELIABILITY_BINS = 10
 MODEL_NAME = "topics"
 
 
@@ -107,6 +115,34 @@ def build_data(records, labels) -> Data:
                 groups=np.array([r.group for r in records], dtype=object), sources=sources)
 
 
+class TermCounts:
+    """Term counts of every text, computed once. features() gives, for any split, exactly the
+    TF-IDF rows a TopicClassifier's vectorizer fitted on the training rows would give (same terms,
+    min_df/max_df pruning, smoothed idf, sublinear tf, l2 norm) without tokenising again."""
+
+    def __init__(self, texts, params: dict):
+        self.params = params
+        self.matrix = TopicClassifier(**params).build_counter().fit_transform(texts).tocsr()
+
+    def features(self, train_idx, test_idx):
+        train = self.matrix[train_idx]
+        n = len(train_idx)
+        df = np.bincount(train.indices, minlength=train.shape[1])
+        min_df, max_df = self.params["min_df"], self.params["max_df"]
+        most = max_df if isinstance(max_df, (int, np.integer)) else max_df * n
+        keep = np.flatnonzero((df >= min_df) & (df <= most))
+        idf = (np.log((1 + n) / (1 + df[keep])) + 1).astype(np.float32)
+        return self._tfidf(train[:, keep], idf), self._tfidf(self.matrix[test_idx][:, keep], idf)
+
+    def _tfidf(self, counts, idf):
+        counts = counts.tocsr(copy=True)
+        if self.params.get("sublinear_tf", True):
+            np.log(counts.data, out=counts.data)
+            counts.data += 1
+        counts.data *= idf[counts.indices]
+        return normalize(counts, norm="l2", copy=False)
+
+
 # -- folds -----------------------------------------------------------------------------------------
 
 def story_folds(data: Data, scored: np.ndarray, k: int):
@@ -128,37 +164,39 @@ def source_folds(data: Data):
              data.real[data.sources[data.real] == name]) for name in names]
 
 
-def fold_scores(data: Data, folds, min_df: int, combos, labels, seed: int) -> dict:
-    """Out-of-fold probabilities {(synthetic_weight, C): array (n, labels)}, NaN where a record
-    was never tested.
-
-    The vectorizer is fitted once per fold (on that fold's training texts); only the logistic
-    regressions are refitted per (synthetic weight, C), with exactly the settings TopicClassifier uses."""
-    out = {combo: np.full((len(data.texts), len(labels)), np.nan) for combo in combos}
+def fold_decisions(data: Data, counts: TermCounts, folds, Cs, labels, seed: int) -> dict:
+    """Out-of-fold decision values {C: array (n, labels)}, NaN where a record was never tested,
+    from logistic regressions with exactly the settings TopicClassifier uses."""
+    out = {C: np.full((len(data.texts), len(labels)), np.nan) for C in Cs}
+    weights = data.weight_matrix(synthetic_weights(labels), labels)
     for train_idx, test_idx in folds:
-        probe = TopicClassifier(labels=labels, min_df=min_df, random_state=seed, **BASE_PARAMS)
-        vectorizer = probe.build_vectorizer()
-        try:
-            X_train = vectorizer.fit_transform([data.texts[i] for i in train_idx])
-        except ValueError:  # min_df leaves no terms in a very small fold
-            for combo in combos:
-                out[combo][test_idx] = 0.0
-            continue
-        X_test = vectorizer.transform([data.texts[i] for i in test_idx])
+        X_train, X_test = counts.features(train_idx, test_idx)
         for j in range(len(labels)):
             y_train = data.y[train_idx, j]
-            if y_train.min() == y_train.max():   # no positive (or no negative) to learn from
-                for combo in combos:
-                    out[combo][test_idx, j] = float(y_train[0])
+            if y_train.min() == y_train.max() or X_train.shape[1] == 0:   # nothing to learn from
+                for C in Cs:
+                    out[C][test_idx, j] = 10.0 if y_train.min() == 1 else -10.0
                 continue
-            for synthetic_weight, C in combos:
+            for C in Cs:
                 model = logistic(C, BASE_PARAMS["class_weight"], seed)
-                model.fit(X_train, y_train, sample_weight=data.label_weights(j, synthetic_weight, labels)[train_idx])
-                out[(synthetic_weight, C)][test_idx, j] = model.predict_proba(X_test)[:, 1]
+                model.fit(X_train, y_train, sample_weight=weights[train_idx, j])
+                out[C][test_idx, j] = model.decision_function(X_test)
     return out
 
 
-# -- thresholds and figures ------------------------------------------------------------------------
+def synthetic_weights(labels) -> dict:
+    return {label: SYNTHETIC_WEIGHT.get(label, 1.0) for label in labels}
+
+
+# -- calibration, thresholds and figures -----------------------------------------------------------
+
+def platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(a, b) with expit(a * z + b) the probability that y = 1 (a nearly unregularised fit)."""
+    if y.min() == y.max():
+        return 1.0, 0.0
+    model = LogisticRegression(C=1e4).fit(z.reshape(-1, 1), y)
+    return round(float(model.coef_[0, 0]), 6), round(float(model.intercept_[0]), 6)
+
 
 def best_threshold(y: np.ndarray, p: np.ndarray) -> float:
     """The probability cut with the best F1 on (y, p), placed midway to the next lower score."""
@@ -195,10 +233,42 @@ def average_precision(y: np.ndarray, p: np.ndarray) -> float:
     return float(average_precision_score(y, p)) if 0 < y.sum() < len(y) else 0.0
 
 
+def reliability(y: np.ndarray, p: np.ndarray, bins: int = RELIABILITY_BINS) -> list[dict]:
+    """Per probability bin: how many articles, their mean score and the share that had the label."""
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    return [{"low": round(b / bins, 2), "high": round((b + 1) / bins, 2), "count": int((which == b).sum()),
+             "mean_score": round(float(p[which == b].mean()), 4),
+             "share_with_label": round(float(y[which == b].mean()), 4)}
+            for b in range(bins) if (which == b).any()]
+
+
+def held_out_figures(data: Data, z: np.ndarray, sources, labels) -> dict:
+    """Per held-out source and pooled: figures from calibration and thresholds fitted on the OTHER
+    sources' out-of-source decision values, so nothing about a source decides how it is scored."""
+    real = data.real
+    proba = np.full(z.shape, np.nan)
+    pred = np.zeros(z.shape, dtype=int)
+    per_source = {}
+    for name, _, test_idx in sources:
+        others = real[data.sources[real] != name]
+        for j in range(len(labels)):
+            a, b = platt(z[others, j], data.y[others, j])
+            cut = best_threshold(data.y[others, j], expit(a * z[others, j] + b))
+            proba[test_idx, j] = expit(a * z[test_idx, j] + b)
+            pred[test_idx, j] = proba[test_idx, j] >= cut
+        per_source[name] = label_figures(data.y[test_idx], pred[test_idx], labels)
+    pooled = label_figures(data.y[real], pred[real], labels)
+    for j, label in enumerate(labels):
+        y, p = data.y[real, j], proba[real, j]
+        pooled[label]["average_precision"] = round(average_precision(y, p), 4)
+        pooled[label]["brier"] = round(float(np.mean((p - y) ** 2)), 4)
+    return {"pooled": pooled, "per_source": per_source, "proba": proba}
+
+
 # -- the whole procedure ---------------------------------------------------------------------------
 
 def evaluate_and_fit(records, labels=LABELS, seed: int = 0) -> dict:
-    """Search, thresholds, figures and the final model; returns everything train/report need."""
+    """Search, calibration, thresholds, figures and the final model; returns everything train/report need."""
     labels = tuple(labels)
     started = time.perf_counter()
     log(f"preparing {len(records)} texts (cleanup + classification text)")
@@ -206,86 +276,57 @@ def evaluate_and_fit(records, labels=LABELS, seed: int = 0) -> dict:
     log(f"{len(data.real)} real records scored, {len(data.synthetic)} synthetic records for training only")
     if len(data.real) == 0:
         raise CorpusError([f"no real (non-'{SYNTHETIC_SOURCE}') records to evaluate on"])
+    params = dict(BASE_PARAMS, labels=labels, random_state=seed)
+    counts = TermCounts(data.texts, params)
+    log(f"counted {counts.matrix.shape[1]} distinct terms")
     folds = story_folds(data, data.real, FOLDS)
     sources = source_folds(data)
-    criterion = "leave-one-source-out average precision" if sources else "story-grouped CV average precision"
-    search_rows, scores = [], {}
-    combos = [(w, C) for w in SEARCH_SYNTHETIC_WEIGHT for C in SEARCH_C]
-    for min_df in SEARCH_MIN_DF:
-        log(f"search min_df={min_df}: {len(folds)} story folds, {len(sources)} source folds, "
-            f"synthetic weight in {list(SEARCH_SYNTHETIC_WEIGHT)}, C in {list(SEARCH_C)}")
-        cv = fold_scores(data, folds, min_df, combos, labels, seed)
-        loso = fold_scores(data, [(tr, te) for _, tr, te in sources], min_df, combos, labels, seed) \
-            if sources else None
-        for combo in combos:
-            row = {"min_df": min_df, "synthetic_weight": combo[0], "C": combo[1]}
-            for j, label in enumerate(labels):
-                row[f"cv_ap_{label}"] = round(average_precision(data.y[data.real, j], cv[combo][data.real, j]), 4)
-                if loso is not None:
-                    row[f"loso_ap_{label}"] = round(average_precision(data.y[data.real, j],
-                                                                      loso[combo][data.real, j]), 4)
-            search_rows.append(row)
-            scores[(min_df,) + combo] = cv[combo]
-    key = "loso_ap_" if sources else "cv_ap_"
+    held_out = [(tr, te) for _, tr, te in sources] if sources else folds
+    criterion = ("leave-one-source-out average precision" if sources
+                 else "story-grouped CV average precision (fewer than 3 real sources)")
+    log(f"{'leave-one-source-out' if sources else 'story-grouped CV'}: {len(held_out)} folds, C in {list(SEARCH_C)}")
+    by_C = fold_decisions(data, counts, held_out, SEARCH_C, labels, seed)
+    real = data.real
+    search_rows = [{"C": C, **{f"ap_{label}": round(average_precision(data.y[real, j], by_C[C][real, j]), 4)
+                               for j, label in enumerate(labels)}} for C in SEARCH_C]
+    C = {label: max(search_rows, key=lambda r: (r[f"ap_{label}"], -r["C"]))["C"] for label in labels}
+    z = np.column_stack([by_C[C[label]][:, j] for j, label in enumerate(labels)])
+    calibration = {label: platt(z[real, j], data.y[real, j]) for j, label in enumerate(labels)}
+    oof = np.column_stack([expit(calibration[l][0] * z[:, j] + calibration[l][1]) for j, l in enumerate(labels)])
+    thresholds = {label: best_threshold(data.y[real, j], oof[real, j]) for j, label in enumerate(labels)}
+    log(f"chosen by {criterion}: C={C}; calibration {calibration}; thresholds {thresholds}")
 
-    def best_for(label, min_df):
-        rows = [r for r in search_rows if r["min_df"] == min_df]
-        return max(rows, key=lambda r: (r[key + label], r["cv_ap_" + label], -r["C"], -r["synthetic_weight"]))
-
-    # min_df is shared by all labels (one vocabulary); synthetic weight and C are chosen per label
-    min_df = max(SEARCH_MIN_DF, key=lambda m: np.mean([best_for(l, m)[key + l] for l in labels]))
-    synthetic_weight = {label: best_for(label, min_df)["synthetic_weight"] for label in labels}
-    C = {label: best_for(label, min_df)["C"] for label in labels}
-    log(f"chosen by {criterion}: min_df={min_df}, synthetic weight={synthetic_weight}, C={C}")
-
-    oof = np.column_stack([scores[(min_df, synthetic_weight[label], C[label])][:, j]
-                           for j, label in enumerate(labels)])
-    y_real, p_real = data.y[data.real], oof[data.real]
-    thresholds = {label: best_threshold(y_real[:, j], p_real[:, j]) for j, label in enumerate(labels)}
+    loso = None
+    if sources:
+        loso = held_out_figures(data, z, sources, labels)
+        log(f"leave-one-source-out macro-F1 {loso['pooled']['macro_f1']} "
+            + " ".join(f"{l}={loso['pooled'][l]['f1']}" for l in labels))
+        loso_proba = loso.pop("proba")
+    else:
+        loso_proba = oof
+    cv_z = fold_decisions(data, counts, folds, sorted(set(C.values())), labels, seed) if sources else by_C
+    cv_p = np.column_stack([expit(calibration[l][0] * cv_z[C[l]][:, j] + calibration[l][1])
+                            for j, l in enumerate(labels)])
     cut = np.array([thresholds[label] for label in labels])
-    cv_figures = label_figures(y_real, (p_real >= cut).astype(int), labels)
+    cv_figures = label_figures(data.y[real], (cv_p[real] >= cut).astype(int), labels)
     for j, label in enumerate(labels):
-        cv_figures[label]["average_precision"] = round(average_precision(y_real[:, j], p_real[:, j]), 4)
-    log(f"story-grouped CV macro-F1 {cv_figures['macro_f1']} "
-        + " ".join(f"{l}={cv_figures[l]['f1']}" for l in labels) + f"; thresholds {thresholds}")
-
-    params = dict(BASE_PARAMS, labels=labels, min_df=min_df, C=C, random_state=seed)
-    loso_figures = leave_one_source_out(data, sources, params, synthetic_weight, labels, seed) \
-        if sources else None
-    if loso_figures:
-        log(f"leave-one-source-out macro-F1 {loso_figures['pooled']['macro_f1']} "
-            + " ".join(f"{l}={loso_figures['pooled'][l]['f1']}" for l in labels))
+        cv_figures[label]["average_precision"] = round(average_precision(data.y[real, j], cv_p[real, j]), 4)
+    log(f"story-grouped CV macro-F1 {cv_figures['macro_f1']} " + " ".join(f"{l}={cv_figures[l]['f1']}" for l in labels))
+    calibration_figures = {label: {"brier": round(float(np.mean((loso_proba[real, j] - data.y[real, j]) ** 2)), 4),
+                                   "reliability": reliability(data.y[real, j], loso_proba[real, j])}
+                           for j, label in enumerate(labels)}
 
     log("fitting the final model on every record")
-    model = TopicClassifier(**params, thresholds=thresholds)
+    params = dict(params, C=C)
+    synthetic_weight = synthetic_weights(labels)
+    model = TopicClassifier(**params, thresholds=thresholds, calibration=calibration)
     model.fit(data.texts, data.y, sample_weight=data.weight_matrix(synthetic_weight, labels))
     seconds = round(time.perf_counter() - started, 1)
     log(f"done in {seconds} s; {len(model.feature_names_)} terms")
     return {"model": model, "data": data, "labels": labels, "thresholds": thresholds, "params": params,
-            "synthetic_weight": synthetic_weight,
-            "oof": oof, "cv": cv_figures, "loso": loso_figures, "search": search_rows,
-            "criterion": criterion, "folds": len(folds), "seconds": seconds}
-
-
-def leave_one_source_out(data: Data, sources, params, synthetic_weight, labels, seed) -> dict:
-    """Train without each source (thresholds from inner story-grouped CV), score that source."""
-    pred = np.zeros_like(data.y)
-    per_source = {}
-    for name, train_idx, test_idx in sources:
-        log(f"leave-one-source-out: holding out {name!r} ({len(test_idx)} records)")
-        inner_real = train_idx[data.sources[train_idx] != SYNTHETIC_SOURCE]
-        inner = story_folds(data, inner_real, INNER_FOLDS)
-        combos = sorted({(synthetic_weight[label], params["C"][label]) for label in labels})
-        by_combo = fold_scores(data, inner, params["min_df"], combos, labels, seed)
-        inner_oof = np.column_stack([by_combo[(synthetic_weight[label], params["C"][label])][:, j]
-                                     for j, label in enumerate(labels)])
-        cut = np.array([best_threshold(data.y[inner_real, j], inner_oof[inner_real, j])
-                        for j in range(len(labels))])
-        model = TopicClassifier(**params).fit([data.texts[i] for i in train_idx], data.y[train_idx],
-                                              sample_weight=data.weight_matrix(synthetic_weight, labels)[train_idx])
-        pred[test_idx] = model.predict_proba([data.texts[i] for i in test_idx]) >= cut
-        per_source[name] = label_figures(data.y[test_idx], pred[test_idx], labels)
-    return {"pooled": label_figures(data.y[data.real], pred[data.real], labels), "per_source": per_source}
+            "synthetic_weight": synthetic_weight, "calibration": calibration,
+            "oof": loso_proba, "cv": cv_figures, "loso": loso, "calibration_figures": calibration_figures,
+            "search": search_rows, "criterion": criterion, "folds": len(folds), "seconds": seconds}
 
 
 # -- command line ----------------------------------------------------------------------------------
@@ -312,6 +353,7 @@ def metadata_for(result: dict, records, args) -> dict:
     from training.corpus import corpus_sha256, file_sha256
     model = result["model"]
     params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in result["params"].items()}
+    loso = result["loso"]
     return {
         "name": args.name,
         "labels": list(result["labels"]),
@@ -327,21 +369,29 @@ def metadata_for(result: dict, records, args) -> dict:
                    "label_counts": {l: int(result["data"].y[:, j].sum()) for j, l in enumerate(result["labels"])}},
         "estimator": {"class": f"{type(model).__module__}.{type(model).__name__}", "params": params,
                       "terms": int(len(model.feature_names_))},
+        "scores": {"meaning": "calibrated: the estimated probability that the label applies to an article "
+                              "from an outlet the model has not seen (Platt scaling fitted on "
+                              "leave-one-source-out decision values); a label is given when its score "
+                              "reaches its threshold",
+                   "calibration": {label: {"a": a, "b": b} for label, (a, b) in result["calibration"].items()}},
         "evaluation": {
             "scored_on": "real articles only (synthetic records train every fold but are never scored)",
-            "cv": {"method": f"story-grouped {result['folds']}-fold cross-validation, thresholds from "
-                             "the same out-of-fold probabilities", **result["cv"]},
-            "leave_one_source_out": ({"method": "each real source held out in turn; thresholds from "
-                                                "inner story-grouped CV without it", **result["loso"]}
-                                     if result["loso"] else None),
+            "leave_one_source_out": ({"method": "each real source held out in turn; its scores calibrated "
+                                                "and thresholded by what the other sources' held-out "
+                                                "scores gave", **loso} if loso else None),
+            "calibration": result["calibration_figures"],
+            "cv": {"method": f"story-grouped {result['folds']}-fold cross-validation at the shipped "
+                             "calibration and thresholds (in-corpus: flatters, see leave_one_source_out)",
+                   **result["cv"]},
         },
-        "search": {"criterion": result["criterion"], "min_df": list(SEARCH_MIN_DF), "C": list(SEARCH_C),
-                   "synthetic_weight": list(SEARCH_SYNTHETIC_WEIGHT),
-                   "hard_negatives": {label: {"other": other, "weight": weight}
-                                      for label, (other, weight) in HARD_NEGATIVES.items()
-                                      if label in result["labels"] and other in result["labels"]},
-                   "chosen": {"min_df": result["params"]["min_df"], "C": result["params"]["C"],
-                              "synthetic_weight": result["synthetic_weight"]},
+        "search": {"criterion": result["criterion"], "C": list(SEARCH_C),
+                   "fixed": {"min_df": BASE_PARAMS["min_df"], "max_words": BASE_PARAMS["max_words"],
+                             "mask_places": BASE_PARAMS["mask_places"],
+                             "synthetic_weight": result["synthetic_weight"],
+                             "hard_negatives": {label: {"other": other, "weight": weight}
+                                                for label, (other, weight) in HARD_NEGATIVES.items()
+                                                if label in result["labels"] and other in result["labels"]}},
+                   "chosen": {"C": result["params"]["C"]},
                    "results": result["search"]},
     }
 
