@@ -20,7 +20,7 @@ import os
 import sys
 import time
 from collections import defaultdict
-from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 from newsbrief.artifacts import resolve_version, verify
 from newsbrief.errors import ArtifactError
@@ -58,12 +58,15 @@ def _session(master: str | None):
     from pyspark import SparkConf
     from pyspark.sql import SparkSession
 
-    conf = SparkConf().setAppName("newsbrief")
-    if master or not conf.contains("spark.master"):  # spark-submit sets spark.master
+    conf = SparkConf().setAppName("newsbrief").set("spark.ui.showConsoleProgress", "false")
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # started by spark-submit, which sets the master
+    if master or not (submitted or conf.contains("spark.master")):
         conf.setMaster(master or "local[*]")
         if (master or "local").startswith("local"):
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers use this venv's Python
-    return SparkSession.builder.config(conf=conf).getOrCreate()
+    spark = SparkSession.builder.config(conf=conf).getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
 
 
 def _read(spark, paths: list[str], fmt: str):
@@ -96,6 +99,13 @@ def line_offsets(counts) -> dict:
     return offsets
 
 
+def local_path(file: str) -> str:
+    """A file:// URI as the plain path the batch command would show; other URIs as they are."""
+    if file.startswith("file:"):
+        return unquote(urlparse(file).path)
+    return file
+
+
 def analyse_partition(version_name: str, sha256: str, options: dict, offsets: dict, fmt: str):
     """The function mapInArrow runs on each partition: Arrow batches in, result rows out."""
     def run(batches):
@@ -110,13 +120,14 @@ def analyse_partition(version_name: str, sha256: str, options: dict, offsets: di
                 key = (row.pop("part"), row["file"])
                 seen[key] += 1
                 line = offsets.get(key, 0) + seen[key]
+                file = local_path(row["file"])
                 if fmt == "jsonl":
                     raw = row["raw"].encode("utf-8", "surrogatepass")
                     if raw.strip():  # a blank line holds no record
-                        records.append(answers.Record(row["file"], line, raw))
+                        records.append(answers.Record(file, line, raw))
                 else:
                     document = {k: row[k] for k in _FIELDS if k in row and (row[k] is not None or k == "text")}
-                    records.append(answers.Record(row["file"], line, document))
+                    records.append(answers.Record(file, line, document))
             if records:
                 table = answers.to_table(answers.answer(analyzer, records, options), records)
                 yield from table.to_batches()
