@@ -13,8 +13,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
-import pyarrow as pa
-
 from newsbrief import schema
 from newsbrief.analyze import Analyzer
 from newsbrief.artifacts import load_model, read_metadata
@@ -102,21 +100,30 @@ def to_json(result: dict) -> str:
 
 # -- Parquet ----------------------------------------------------------------------------------
 
-ERROR_TYPE = pa.struct([("code", pa.string()), ("message", pa.string()), ("field", pa.string()),
-                        ("status", pa.int32()), ("file", pa.string()), ("line", pa.int64())])
-SENTENCE_TYPE = pa.struct([("text", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
-                           ("score", pa.float64())])
-SCHEMA = pa.schema([
-    ("id", pa.string()),                       # the id as text (the `result` column keeps its JSON type)
-    ("labels", pa.list_(pa.string())),
-    ("scores", pa.map_(pa.string(), pa.float64())),
-    ("summary_text", pa.string()),
-    ("summary_sentences", pa.list_(SENTENCE_TYPE)),
-    ("error", ERROR_TYPE),                     # null for an analysed document
-    ("file", pa.string()),                     # where the record came from
-    ("line", pa.int64()),
-    ("result", pa.string()),                   # the whole result object, exactly as the JSON Lines output
-])
+ERROR_FIELDS = ("code", "message", "field", "status", "file", "line")
+SENTENCE_FIELDS = ("text", "start", "end", "score")
+
+
+@lru_cache(maxsize=1)
+def arrow_schema():
+    """The Parquet columns (pyarrow is imported only when Parquet is written)."""
+    import pyarrow as pa
+
+    error = pa.struct([("code", pa.string()), ("message", pa.string()), ("field", pa.string()),
+                       ("status", pa.int32()), ("file", pa.string()), ("line", pa.int64())])
+    sentence = pa.struct([("text", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
+                          ("score", pa.float64())])
+    return pa.schema([
+        ("id", pa.string()),                   # the id as text (the `result` column keeps its JSON type)
+        ("labels", pa.list_(pa.string())),
+        ("scores", pa.map_(pa.string(), pa.float64())),
+        ("summary_text", pa.string()),
+        ("summary_sentences", pa.list_(sentence)),
+        ("error", error),                      # null for an analysed document
+        ("file", pa.string()),                 # where the record came from
+        ("line", pa.int64()),
+        ("result", pa.string()),               # the whole result object, exactly as the JSON Lines output
+    ])
 
 
 def to_row(result: dict, record: Record) -> dict:
@@ -128,17 +135,20 @@ def to_row(result: dict, record: Record) -> dict:
         "labels": result.get("labels"),
         "scores": list(scores.items()) if isinstance(scores, dict) else None,
         "summary_text": summary.get("text"),
-        "summary_sentences": [{k: s.get(k) for k in ("text", "start", "end", "score")}
+        "summary_sentences": [{k: s.get(k) for k in SENTENCE_FIELDS}
                               for s in summary.get("sentences", [])] if summary else None,
-        "error": {k: error.get(k) for k in ERROR_TYPE.names} if error else None,
+        "error": {k: error.get(k) for k in ERROR_FIELDS} if error else None,
         "file": record.file,
         "line": record.line,
         "result": to_json(result),
     }
 
 
-def to_table(results: Sequence[dict], records: Sequence[Record]) -> pa.Table:
-    return pa.Table.from_pylist([to_row(r, rec) for r, rec in zip(results, records)], schema=SCHEMA)
+def to_table(results: Sequence[dict], records: Sequence[Record]):
+    """A pyarrow Table of the Parquet columns, one row per result."""
+    import pyarrow as pa
+
+    return pa.Table.from_pylist([to_row(r, rec) for r, rec in zip(results, records)], schema=arrow_schema())
 
 
 # -- the model, loaded once per process ------------------------------------------------------------

@@ -132,14 +132,14 @@ def analyse_partition(version_name: str, sha256: str, options: dict, offsets: di
                 table = answers.to_table(answers.answer(analyzer, records, options), records)
                 yield from table.to_batches()
             else:
-                yield pa.RecordBatch.from_pylist([], schema=answers.SCHEMA)
+                yield pa.RecordBatch.from_pylist([], schema=answers.arrow_schema())
     return run
 
 
 def spark_schema():
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    return from_arrow_schema(answers.SCHEMA)
+    return from_arrow_schema(answers.arrow_schema())
 
 
 def run(args: argparse.Namespace) -> int:
