@@ -161,11 +161,12 @@ def _skip(records: Iterator, output) -> Iterator:
     """Drop the records whose results the output already holds, checking it belongs to these inputs."""
     if not output.done:
         return records
-    last = None
-    for last in itertools.islice(records, output.done):
+    last, seen = None, 0
+    for seen, last in enumerate(itertools.islice(records, output.done), 1):
         pass
-    if last is None:
-        raise Failure(f"{output.path} already holds {output.done} results but the inputs hold none.")
+    if seen < output.done:
+        raise Failure(f"{output.path} already holds {output.done} results but the inputs hold only {seen} "
+                      "records; give the same inputs in the same order, or start afresh.")
     try:
         expected = answers.record_id(last, last.document())
     except RequestError:

@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from newsbrief.artifacts import _fsync_dir  # the model registry's own atomic-write helper
+
 STDOUT = "-"
 
 
@@ -34,14 +36,6 @@ def output_format(path: str) -> str:
     if suffix in (".parquet", ".pq"):
         return "parquet"
     raise OutputError(f"--output {path}: the extension chooses the format; use .jsonl or .parquet.")
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class JsonlOutput:

@@ -278,3 +278,7 @@ def test_resume_refuses_an_output_of_other_inputs(tmp_path, capsys):
     status, stderr = run_here(tmp_path / "b.jsonl", "--output", tmp_path / "o.jsonl", "--workers", 1, "--resume",
                               capsys=capsys)
     assert status == 2 and "does not continue these inputs" in stderr
+    write_jsonl(tmp_path / "c.jsonl", corpus(2))
+    status, stderr = run_here(tmp_path / "c.jsonl", "--output", tmp_path / "o.jsonl", "--workers", 1, "--resume",
+                              capsys=capsys)
+    assert status == 2 and "hold only 2 records" in stderr
