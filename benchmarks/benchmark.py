@@ -13,6 +13,10 @@ Measured, each on the same articles (a seeded sample of ../shared/corpus/article
 3. the service (`python -m service`, WORKERS=2, 127.0.0.1) over HTTP: batch requests (up to 64
    documents, 2 in flight so both workers work), and single-article requests at concurrency 4
    (one thread and one keep-alive connection each) with p50/p99 latency.
+4. the batch command's engine (pipelines.batch: worker processes, each loading the model once, in
+   this process's pool) over the articles as JSON Lines records, writing a JSON Lines output
+   (flushed and fsynced per batch) in a temporary directory; warm, like the service (its start-up,
+   a second or two to start the workers and load the model, is not in the row).
 
 Each one-process measurement runs in a fresh child process (so its peak RSS is its own); every
 measurement is warmed up, then repeated; the table shows the best repeat (the machine is shared,
@@ -221,26 +225,11 @@ class Service:
 
     def worker_peak_kb(self) -> dict[int, int]:
         """VmHWM (peak resident memory) of each worker, in kB."""
-        peaks = {}
-        for pid in self.worker_pids():
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        peaks[pid] = int(line.split()[1])
-            except OSError:
-                continue
-        return peaks
+        return _proc_peak_kb(self.worker_pids())
 
     def cpu_seconds(self) -> float:
         """User + system CPU time used so far by the master and its live workers."""
-        total = 0
-        for pid in [self.process.pid, *self.worker_pids()]:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
-        return total / os.sysconf("SC_CLK_TCK")
+        return _proc_cpu_seconds([self.process.pid, *self.worker_pids()])
 
     def log_tail(self, lines: int = 20) -> str:
         self.log.flush()
@@ -385,6 +374,83 @@ class SingleLoad:
     def result(self) -> dict:
         return {**_collect(self.runs), "latencies": [r["latencies"] for r in self.runs],
                 "concurrency": self.threads, "rejected": self.statuses[-len(self.texts):].count(422)}
+
+
+def _proc_cpu_seconds(pids) -> float:
+    """User + system CPU time used so far by the live processes `pids`."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _proc_peak_kb(pids) -> dict[int, int]:
+    """VmHWM (peak resident memory) of each live process of `pids`, in kB."""
+    peaks = {}
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks[pid] = int(line.split()[1])
+        except OSError:
+            continue
+    return peaks
+
+
+class BatchCommand:
+    """The batch command's engine, warm: JSON Lines records in, a JSON Lines file out, in order."""
+
+    def __init__(self, texts: list[str], model_dir: Path, workers: int, batch_size: int):
+        from newsbrief.artifacts import resolve_version
+        from pipelines.answers import Record
+        from pipelines.batch import Engine
+
+        self.records = [Record("benchmark", i + 1, json.dumps({"id": str(i), "text": t}).encode())
+                        for i, t in enumerate(texts)]
+        self.engine = Engine(resolve_version(model_dir), {}, workers, parquet=False)
+        self.workers, self.batch_size = workers, batch_size
+        self.folder = tempfile.TemporaryDirectory(prefix="newsbrief-bench-batch-")
+        self.runs: list[dict] = []
+        self.rejected = 0
+        self._pass()  # warm-up: every worker loads the model
+
+    def _pass(self) -> dict:
+        from pipelines.outputs import JsonlOutput
+
+        path = Path(self.folder.name) / "out.jsonl"
+        path.unlink(missing_ok=True)
+        batches = [self.records[i:i + self.batch_size] for i in range(0, len(self.records), self.batch_size)]
+        pids = self.pids()
+        start, cpu = time.perf_counter(), time.process_time() + _proc_cpu_seconds(pids)
+        output = JsonlOutput(str(path), resume=False)
+        rejected = 0
+        for lines, table, refused in self.engine.run(batches):
+            output.append(lines, table)
+            rejected += refused
+        output.close()
+        self.rejected = rejected
+        return {"seconds": time.perf_counter() - start,
+                "server_cpu": time.process_time() + _proc_cpu_seconds(pids) - cpu, "client_cpu": 0.0}
+
+    def pids(self) -> list[int]:
+        pool = self.engine.pool
+        return [p.pid for p in pool._pool] if pool is not None else []  # noqa: SLF001
+
+    def one_pass(self) -> None:
+        self.runs.append(self._pass())
+
+    def result(self) -> dict:
+        peaks = _proc_peak_kb(self.pids())
+        return {"seconds": [r["seconds"] for r in self.runs], "cpu_seconds": [r["server_cpu"] for r in self.runs],
+                "rejected": self.rejected, "worker_peak_kb": peaks}
+
+    def close(self) -> None:
+        self.engine.close()
+        self.folder.cleanup()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -534,18 +600,23 @@ def run(args) -> dict:
             batch = BatchLoad(service, texts, args.batch_size, args.workers)
             single = SingleLoad(service, texts, args.concurrency)
             setups += [batch, single]
+        progress(f"starting the batch command's {args.workers} worker processes")
+        command = BatchCommand(texts, args.model_dir, args.workers, args.batch_size)
+        setups.append(command)
         for round_ in range(args.repeats):
             progress(f"round {round_ + 1} of {args.repeats}: {n} articles through each setup")
             for setup in setups:
                 setup.one_pass()
         peaks = service.worker_peak_kb() if service else {}
-        sumy_result, core_result = sumy.result(), core.result()
+        sumy_result, core_result, command_result = sumy.result(), core.result(), command.result()
     finally:
         if service:
             service.stop()
         for setup in setups:
             if isinstance(setup, OneProcess):
                 setup.pool.shutdown(cancel_futures=True)
+            if isinstance(setup, BatchCommand):
+                setup.close()
 
     base = n / min(sumy_result["seconds"])
     results.append(summarise("stock sumy LexRank, 1 process", sumy_result, n, None,
@@ -554,9 +625,18 @@ def run(args) -> dict:
     results.append(summarise("newsbrief core (topics + default summary), 1 process", core_result, n, base,
                              memory=_mb(core_result["peak_rss_kb"]), peak_rss_kb=core_result["peak_rss_kb"],
                              rejected=core_result["rejected"]))
-    if service is None:
-        return figures
-    batch, single = batch.result(), single.result()
+    if service is not None:
+        _service_rows(results, batch.result(), single.result(), peaks, n, base, args)
+    peaks = command_result["worker_peak_kb"]
+    results.append(summarise(
+        f"batch command (pipelines.batch), {args.workers} worker processes, batches of {args.batch_size}, "
+        "JSON Lines out", command_result, n, base,
+        memory="per worker: " + ", ".join(map(_mb, peaks.values())),
+        worker_peak_kb=list(peaks.values()), rejected=command_result["rejected"]))
+    return figures
+
+
+def _service_rows(results: list, batch: dict, single: dict, peaks: dict, n: int, base: float, args) -> None:
     memory = "per worker: " + ", ".join(_mb(kb) for kb in peaks.values())
     results.append(summarise(
         f"service over HTTP, {args.workers} workers, {batch['batches']} batches of ≤{batch['batch_size']} "
@@ -570,7 +650,6 @@ def run(args) -> dict:
         single, n, base, memory=memory, worker_peak_kb=list(peaks.values()),
         rejected=single["rejected"],
         p50_ms=1000 * percentile(latencies, 50), p99_ms=1000 * percentile(latencies, 99)))
-    return figures
 
 
 def parse_args(argv=None):
@@ -581,9 +660,10 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=SEED, help="seed of the article sample")
     parser.add_argument("--repeats", type=int, default=5, help="timed rounds (the best is shown; default 5)")
     parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODELS, help="model registry or version dir")
-    parser.add_argument("--workers", type=int, default=2, help="service workers (default 2)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="service workers, and the batch command's worker processes (default 2)")
     parser.add_argument("--concurrency", type=int, default=4, help="client threads for single requests")
-    parser.add_argument("--batch-size", type=int, default=MAX_BATCH, help="most documents per batch request")
+    parser.add_argument("--batch-size", type=int, default=MAX_BATCH, help="most documents per batch request (and per batch of the batch command)")
     parser.add_argument("--no-service", action="store_true", help="only the one-process measurements")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     args = parser.parse_args(argv)

@@ -89,7 +89,7 @@ def test_json_figures_replace_the_file_atomically(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_small_run_measures_all_four_setups_and_prints_the_table(tmp_path, capsys):
+def test_a_small_run_measures_all_five_setups_and_prints_the_table(tmp_path, capsys):
     corpus = _write_corpus(tmp_path / "corpus.jsonl", 8)
     out = tmp_path / "figures.json"
     code = benchmark.main(["--articles", "5", "--repeats", "1", "--input", str(corpus),
@@ -99,7 +99,7 @@ def test_a_small_run_measures_all_four_setups_and_prints_the_table(tmp_path, cap
     figures = json.loads(out.read_text())
     assert figures["run"]["articles"] == 5
     names = [row["name"] for row in figures["results"]]
-    assert len(names) == 4 and names[0].startswith("stock sumy")
+    assert len(names) == 5 and names[0].startswith("stock sumy") and names[4].startswith("batch command")
     for row in figures["results"]:
         assert row["articles_per_second"] > 0
         assert f"| {row['name']} | {row['articles_per_second']:.1f} |" in printed
@@ -107,4 +107,6 @@ def test_a_small_run_measures_all_four_setups_and_prints_the_table(tmp_path, cap
     single = figures["results"][3]
     assert 0 < single["p50_ms"] <= single["p99_ms"]
     assert len(single["worker_peak_kb"]) == 2 and all(kb > 0 for kb in single["worker_peak_kb"])
+    command = figures["results"][4]
+    assert command["rejected"] == 0 and len(command["worker_peak_kb"]) == 2
     assert figures["machine"]["nproc"] >= 1 and "sumy" in figures["machine"]["versions"]
