@@ -171,11 +171,11 @@ def free_port() -> int:
 class Service:
     """`python -m service` in a subprocess on 127.0.0.1: started, waited for, stopped by SIGTERM."""
 
-    def __init__(self, model_dir: Path, workers: int = 2):
+    def __init__(self, model_dir: Path, workers: int = 2, env: dict | None = None):
         self.port = free_port()
         self.log = tempfile.NamedTemporaryFile(prefix="newsbrief-bench-", suffix=".log", delete=False)
         env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), "WORKERS": str(workers),
-               "MODEL_DIR": str(model_dir)}
+               "MODEL_DIR": str(model_dir), **(env or {})}
         env.pop(
             "PROMETHEUS_MULTIPROC_DIR", None)  # the launcher makes its own
         self.workers = workers
@@ -242,9 +242,12 @@ class Service:
             total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
         return total / os.sysconf("SC_CLK_TCK")
 
-    def log_tail(self, lines: int = 20) -> str:
+    def log_text(self) -> str:
         self.log.flush()
-        return "\n".join(Path(self.log.name).read_text(errors="replace").splitlines()[-lines:])
+        return Path(self.log.name).read_text(errors="replace")
+
+    def log_tail(self, lines: int = 20) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
 
     def stop(self) -> None:
         if self.process.poll() is None:

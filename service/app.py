@@ -77,7 +77,7 @@ def create_app(store: ModelStore, settings: Settings | None = None) -> Flask:
     def request_error(error: RequestError):
         if isinstance(error, (EmptyText, TooLarge)) and request.endpoint == "analyze":
             metrics.note_rejected()
-        return jsonify(error.to_dict()), error.status
+        return jsonify(error.to_dict()), error.status, getattr(error, "headers", None) or {}
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -177,20 +177,21 @@ def describe_model(store: ModelStore) -> dict:
 
 
 def _check_admin_token(settings: Settings) -> None:
-    if not settings.admin_token:
-        raise _NotEnabled()
+    given = request.headers.get("Authorization")
+    if not given:
+        raise _Unauthorized()
     expected = f"Bearer {settings.admin_token}".encode()
-    if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected):
+    if not hmac.compare_digest(given.encode(), expected):  # constant time: no timing oracle
         raise _Forbidden()
 
 
-class _NotEnabled(RequestError):
-    status = 404
-    code = "not_found"
+class _Unauthorized(RequestError):
+    status = 401
+    code = "unauthorized"
+    headers = {"WWW-Authenticate": 'Bearer realm="newsbrief admin"'}
 
     def __init__(self):
-        super().__init__("Model reload over HTTP is disabled; set NEWSBRIEF_ADMIN_TOKEN on the server "
-                         "to enable it, or send SIGHUP to the server process.")
+        super().__init__("Send 'Authorization: Bearer <token>' with the server's NEWSBRIEF_ADMIN_TOKEN.")
 
 
 class _Forbidden(RequestError):
@@ -198,7 +199,8 @@ class _Forbidden(RequestError):
     code = "forbidden"
 
     def __init__(self):
-        super().__init__("Send 'Authorization: Bearer <token>' with the server's NEWSBRIEF_ADMIN_TOKEN.")
+        super().__init__("The admin token is wrong; send 'Authorization: Bearer <token>' with the server's "
+                         "NEWSBRIEF_ADMIN_TOKEN.")
 
 
 def _body_too_large(settings: Settings) -> TooLarge:

@@ -186,7 +186,8 @@ def test_a_model_that_verifies_but_cannot_load_is_refused_before_any_worker_is_r
 
 def test_the_admin_route_needs_the_token_refuses_a_tampered_model_and_swaps_a_good_one(server, registry):
     base, _, _ = server
-    assert call(base + "/admin/reload", {})[0] == 403
+    assert call(base + "/admin/reload", {})[0] == 401
+    assert call(base + "/admin/reload", {}, {"Authorization": "Bearer wrong"})[0] == 403
     set_current(registry, "topics-tampered")
     status, body = call(base + "/admin/reload", {}, {"Authorization": f"Bearer {TOKEN}"})
     assert status == 409 and "SHA-256" in body["error"]["message"]
