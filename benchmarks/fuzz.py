@@ -13,10 +13,10 @@ admin route is fuzzed without its token (401/403 answers); real reloads are in t
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from benchmarks.benchmark import DEFAULT_MODELS, Service
@@ -43,8 +43,13 @@ def requests_answered(base: str) -> dict[str, float]:
     """newsbrief_http_requests_total summed by status, from the service's /metrics."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    with urllib.request.urlopen(base + "/metrics", timeout=30) as answer:
-        text = answer.read().decode()
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.request("GET", "/metrics")
+        text = connection.getresponse().read().decode()
+    finally:
+        connection.close()
     totals: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
