@@ -41,11 +41,13 @@ def pinned_runtime() -> dict[str, str]:
     with open(ROOT / "pyproject.toml", "rb") as handle:
         todo = [Requirement(d) for d in tomllib.load(handle)["project"]["dependencies"]]
     pins: dict[str, str] = {}
+    seen: set[tuple[str, frozenset]] = set()
     while todo:
         requirement = todo.pop()
         name = _normal(requirement.name)
-        if name in pins:
+        if (name, frozenset(requirement.extras)) in seen:
             continue
+        seen.add((name, frozenset(requirement.extras)))
         try:
             distribution = metadata.distribution(requirement.name)
         except metadata.PackageNotFoundError:
@@ -53,7 +55,8 @@ def pinned_runtime() -> dict[str, str]:
         pins[name] = distribution.version
         for line in distribution.requires or []:
             needed = Requirement(line)
-            if needed.marker is None or needed.marker.evaluate({"extra": ""}):
+            extras = requirement.extras or {""}
+            if needed.marker is None or any(needed.marker.evaluate({"extra": e}) for e in extras):
                 todo.append(needed)
     return dict(sorted(pins.items()))
 
