@@ -163,7 +163,7 @@ def main(argv=None) -> int:
     with Service(args.model_dir) as service:
         baseline = probe(service.port, 3.0, args.client_timeout)
         result = measure(service, args.connections, args.mode, args.seconds, args.client_timeout, args.interval)
-    figures = {"worker_class": os.environ.get("WORKER_CLASS", "default"), "baseline_3s": baseline, **result}
+    figures = {"worker_class": os.environ.get("WORKER_CLASS") or "gevent (default)", "baseline_3s": baseline, **result}
     print(json.dumps(figures, indent=2))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
