@@ -8,13 +8,10 @@ a route lacks gets 405 with Allow, and that the admin route wants its header. Th
 """
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from _tools import require_tool
 
 from benchmarks.benchmark import DEFAULT_MODELS, Service
 from benchmarks.fuzz import CHECKS, EXCLUDED_CHECKS, requests_answered, schemathesis_command
@@ -25,14 +22,8 @@ MIN_REQUESTS = 1000
 TIME_LIMIT = 150  # seconds for the whole schemathesis run (CI budget)
 
 
-def schemathesis_missing() -> bool:
-    return shutil.which("schemathesis", path=str(Path(sys.executable).parent)) is None
-
-
-@pytest.mark.skipif(schemathesis_missing() and os.environ.get("CI") != "true",
-                    reason="schemathesis is not installed (pip install -e '.[test]')")
 def test_schemathesis_finds_no_5xx_and_no_answer_off_the_documented_schema(tmp_path):
-    assert not schemathesis_missing(), "schemathesis is missing from the venv: pip install -e '.[test]'"
+    require_tool("schemathesis")
     with Service(DEFAULT_MODELS, env={"NEWSBRIEF_ADMIN_TOKEN": "fuzz-token-not-sent"}) as service:
         base = f"http://127.0.0.1:{service.port}"
         before = requests_answered(base)

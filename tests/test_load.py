@@ -3,12 +3,8 @@ real `python -m service`: no failed request, valid or invalid, and workers that 
 leak file descriptors. The 5-minute run with figures is `python -m benchmarks.load`."""
 from __future__ import annotations
 
-import os
-import shutil
-import sys
-from pathlib import Path
-
 import pytest
+from _tools import require_tool
 
 from benchmarks.benchmark import DEFAULT_MODELS, Service
 from benchmarks.load import markdown, run
@@ -16,14 +12,8 @@ from benchmarks.load import markdown, run
 pytestmark = pytest.mark.slow
 
 
-def locust_missing() -> bool:
-    return shutil.which("locust", path=str(Path(sys.executable).parent)) is None
-
-
-@pytest.mark.skipif(locust_missing() and os.environ.get("CI") != "true",
-                    reason="locust is not installed (pip install -e '.[test]')")
 def test_thirty_seconds_at_concurrency_32_fail_nothing_and_leak_nothing(tmp_path):
-    assert not locust_missing(), "locust is missing from the venv: pip install -e '.[test]'"
+    require_tool("locust")
     with Service(DEFAULT_MODELS) as service:
         figures = run(30, 32, service, tmp_path)
     print(markdown(figures))

@@ -6,13 +6,11 @@ from __future__ import annotations
 import hmac
 import http.client
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from _tools import require_tool
 
 from benchmarks.benchmark import DEFAULT_MODELS, Service
 from service import app as app_module
@@ -20,22 +18,11 @@ from service.app import create_app
 from service.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-IN_CI = os.environ.get("CI") == "true"
-
-
-def tool(name: str) -> str:
-    path = shutil.which(name, path=str(BIN))
-    if path is None:
-        if IN_CI:
-            pytest.fail(f"{name} is missing from the venv: pip install -e '.[test]'")
-        pytest.skip(f"{name} is not installed (pip install -e '.[test]')")
-    return path
 
 
 def test_bandit_finds_no_medium_or_high_issue():
     """Findings of medium or high severity fail; the few `# nosec` marks in the code say why."""
-    done = subprocess.run([tool("bandit"), "-r", "newsbrief", "service", "training", "benchmarks",
+    done = subprocess.run([require_tool("bandit"), "-r", "newsbrief", "service", "training", "benchmarks",
                            "--severity-level", "medium", "--format", "json", "--quiet"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     report = json.loads(done.stdout)
@@ -46,7 +33,7 @@ def test_bandit_finds_no_medium_or_high_issue():
 
 @pytest.mark.slow
 def test_the_pinned_runtime_dependencies_have_no_known_vulnerability():
-    tool("pip-audit")
+    require_tool("pip-audit")
     from benchmarks.audit import audit
 
     rows = audit()
