@@ -16,6 +16,7 @@ import argparse
 import http.client
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -72,7 +73,9 @@ def main(argv=None) -> int:
         base = f"http://127.0.0.1:{service.port}"
         before = requests_answered(base)
         started = time.monotonic()
-        done = subprocess.run(schemathesis_command(base, args.max_examples, args.seed, args.report))
+        with tempfile.TemporaryDirectory(prefix="newsbrief-fuzz-") as workdir:  # schemathesis keeps a cache in its cwd
+            done = subprocess.run(schemathesis_command(base, args.max_examples, args.seed, args.report.resolve()),
+                                  cwd=workdir)
         seconds = time.monotonic() - started
         after = requests_answered(base)
     by_status = {s: int(n - before.get(s, 0)) for s, n in sorted(after.items()) if n - before.get(s, 0)}
