@@ -175,11 +175,11 @@ def free_port() -> int:
 class Service:
     """`python -m service` in a subprocess on 127.0.0.1: started, waited for, stopped by SIGTERM."""
 
-    def __init__(self, model_dir: Path, workers: int = 2):
+    def __init__(self, model_dir: Path, workers: int = 2, env: dict | None = None):
         self.port = free_port()
         self.log = tempfile.NamedTemporaryFile(prefix="newsbrief-bench-", suffix=".log", delete=False)
         env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), "WORKERS": str(workers),
-               "MODEL_DIR": str(model_dir)}
+               "MODEL_DIR": str(model_dir), **(env or {})}
         env.pop(
             "PROMETHEUS_MULTIPROC_DIR", None)  # the launcher makes its own
         self.workers = workers
@@ -231,9 +231,12 @@ class Service:
         """User + system CPU time used so far by the master and its live workers."""
         return _proc_cpu_seconds([self.process.pid, *self.worker_pids()])
 
-    def log_tail(self, lines: int = 20) -> str:
+    def log_text(self) -> str:
         self.log.flush()
-        return "\n".join(Path(self.log.name).read_text(errors="replace").splitlines()[-lines:])
+        return Path(self.log.name).read_text(errors="replace")
+
+    def log_tail(self, lines: int = 20) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -403,11 +403,15 @@ def _remove_tree(path: Path) -> None:
 
 def _write_pointer_temp(root: Path, version: str) -> Path:
     fd, temp = tempfile.mkstemp(prefix=f".{POINTER}.", dir=root)
-    os.fchmod(fd, 0o644)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write((version + "\n").encode())
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write((version + "\n").encode())
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:  # e.g. a full disk: leave no stray temporary file in the registry
+        Path(temp).unlink(missing_ok=True)
+        raise
     return Path(temp)
 
 

@@ -10,7 +10,7 @@ import signal
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from newsbrief import schema
 from newsbrief.artifacts import resolve_version
@@ -19,6 +19,7 @@ from newsbrief.errors import (ArtifactError, EmptyText, InvalidRequest, ModelNot
 from newsbrief.summarize import ALGORITHMS, DEFAULT_ALGORITHM
 
 from . import logs, metrics, openapi
+from .buffering import BODY_ERROR, BufferedBody
 from .config import Settings
 from .store import ModelStore, servable_version
 
@@ -70,27 +71,30 @@ def create_app(store: ModelStore, settings: Settings | None = None) -> Flask:
     def model():
         return jsonify(describe_model(store))
 
-    @app.post("/admin/reload")
-    def reload_model():
-        _check_admin_token(settings)
-        return _reload(store, settings)
+    if settings.admin_token:  # without a token the route does not exist at all
+        @app.post("/admin/reload")
+        def reload_model():
+            _check_admin_token(settings)
+            return _reload(store, settings)
 
     @app.errorhandler(RequestError)
     def request_error(error: RequestError):
         if isinstance(error, (EmptyText, TooLarge)) and request.endpoint == "analyze":
             metrics.note_rejected()
-        return jsonify(error.to_dict()), error.status
+        return jsonify(error.to_dict()), error.status, getattr(error, "headers", None) or {}
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         status = error.code or 500
         code = _HTTP_CODES.get(status) or (error.name or "error").lower().replace(" ", "_")
         if status == 413:
-            message = (f"The request body is larger than the limit of {settings.max_body:,} bytes; "
-                       "send fewer documents per request (or raise MAX_BODY on the server).")
+            message = _body_too_large(settings).message
         else:
             message = f"{error.description} {_HTTP_HINTS.get(status, '')}".strip()
-        return jsonify(error={"code": code, "message": message}), status
+        response = jsonify(error={"code": code, "message": message})
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)  # RFC 9110 15.5.6
+        return response, status
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
@@ -102,6 +106,19 @@ def create_app(store: ModelStore, settings: Settings | None = None) -> Flask:
     logs.init_app(app)     # request id + one JSON line per request
     metrics.init_app(app)  # GET /metrics
     openapi.init_app(app)  # GET /openapi.json
+
+    @app.before_request
+    def _body_error():  # after the log and metrics hooks, so the refusal is logged and counted
+        if BODY_ERROR in request.environ:
+            raise _BODY_ERRORS[request.environ[BODY_ERROR]](settings)
+
+    @app.after_request
+    def _close_after_body_error(response: Response) -> Response:
+        if BODY_ERROR in request.environ:  # the rest of that body is still on the connection
+            response.headers["Connection"] = "close"
+        return response
+
+    app.wsgi_app = BufferedBody(app.wsgi_app, settings.max_body, settings.body_timeout)
     return app
 
 
@@ -182,20 +199,21 @@ def describe_model(store: ModelStore) -> dict:
 
 
 def _check_admin_token(settings: Settings) -> None:
-    if not settings.admin_token:
-        raise _NotEnabled()
+    given = request.headers.get("Authorization")
+    if not given:
+        raise _Unauthorized()
     expected = f"Bearer {settings.admin_token}".encode()
-    if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected):
+    if not hmac.compare_digest(given.encode(), expected):  # constant time: no timing oracle
         raise _Forbidden()
 
 
-class _NotEnabled(RequestError):
-    status = 404
-    code = "not_found"
+class _Unauthorized(RequestError):
+    status = 401
+    code = "unauthorized"
+    headers = {"WWW-Authenticate": 'Bearer realm="newsbrief admin"'}
 
     def __init__(self):
-        super().__init__("Model reload over HTTP is disabled; set NEWSBRIEF_ADMIN_TOKEN on the server "
-                         "to enable it, or send SIGHUP to the server process.")
+        super().__init__("Send 'Authorization: Bearer <token>' with the server's NEWSBRIEF_ADMIN_TOKEN.")
 
 
 class _Forbidden(RequestError):
@@ -203,7 +221,30 @@ class _Forbidden(RequestError):
     code = "forbidden"
 
     def __init__(self):
-        super().__init__("Send 'Authorization: Bearer <token>' with the server's NEWSBRIEF_ADMIN_TOKEN.")
+        super().__init__("The admin token is wrong; send 'Authorization: Bearer <token>' with the server's "
+                         "NEWSBRIEF_ADMIN_TOKEN.")
+
+
+def _body_too_large(settings: Settings) -> TooLarge:
+    return TooLarge(f"The request body is larger than the limit of {settings.max_body:,} bytes; send "
+                    "fewer documents per request (or raise MAX_BODY on the server).")
+
+
+class _BodyTimeout(RequestError):
+    status = 408
+    code = "request_timeout"
+
+    def __init__(self, settings: Settings):
+        super().__init__(f"The request body did not arrive within BODY_TIMEOUT ({settings.body_timeout:g} s); "
+                         "send it at once (and check Content-Length matches the body).")
+
+
+def _body_incomplete(settings: Settings) -> InvalidRequest:
+    return InvalidRequest("The request body ended before its Content-Length, or its chunked encoding is "
+                          "invalid; send the whole body.")
+
+
+_BODY_ERRORS = {"too_large": _body_too_large, "timeout": _BodyTimeout, "incomplete": _body_incomplete}
 
 
 def _reload(store: ModelStore, settings: Settings) -> tuple[Response, int]:

@@ -8,6 +8,9 @@ from typing import Mapping
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models"
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+# gevent: every connection is a greenlet, so slow clients cannot hold the workers (the default);
+# gthread/sync: THREADS threads per worker, for running behind a buffering proxy (docs/reliability.md).
+WORKER_CLASSES = ("gevent", "gthread", "sync")
 
 
 class SettingsError(ValueError):
@@ -35,6 +38,8 @@ class Settings:
     threads: int = 2
     timeout: int = 30
     max_body: int = 5 * 1024 * 1024
+    body_timeout: int = 15
+    worker_class: str = "gevent"
     model_dir: Path = DEFAULT_MODEL_DIR
     log_level: str = "info"
     admin_token: str | None = None
@@ -44,6 +49,9 @@ class Settings:
         log_level = environ.get("LOG_LEVEL", cls.log_level).strip().lower() or cls.log_level
         if log_level not in LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}.")
+        worker_class = environ.get("WORKER_CLASS", cls.worker_class).strip().lower() or cls.worker_class
+        if worker_class not in WORKER_CLASSES:
+            raise SettingsError(f"WORKER_CLASS must be one of {', '.join(WORKER_CLASSES)}, not {worker_class!r}.")
         return cls(
             host=environ.get("HOST", cls.host).strip() or cls.host,
             port=_integer(environ, "PORT", cls.port, 1, 65535),
@@ -51,6 +59,8 @@ class Settings:
             threads=_integer(environ, "THREADS", cls.threads, 1, 64),
             timeout=_integer(environ, "TIMEOUT", cls.timeout, 1, 3600),
             max_body=_integer(environ, "MAX_BODY", cls.max_body, 1024, 1024 ** 3),
+            body_timeout=_integer(environ, "BODY_TIMEOUT", cls.body_timeout, 1, 3600),
+            worker_class=worker_class,
             model_dir=Path(environ.get("MODEL_DIR", "").strip() or DEFAULT_MODEL_DIR),
             log_level=log_level,
             admin_token=environ.get("NEWSBRIEF_ADMIN_TOKEN") or None,

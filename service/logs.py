@@ -55,6 +55,7 @@ def setup(level: str = "info") -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    logging.captureWarnings(True)  # warnings too (e.g. gevent's at worker start) as JSON lines
 
 
 class GunicornLogger(glogging.Logger):

@@ -180,9 +180,14 @@ RESPONSE_SCHEMAS = {
 ERROR_RESPONSES = {
     400: ("BadRequest", "The body is not JSON, or JSON of the wrong shape (text missing, not a "
                         "string, an unknown option value).", [errors.InvalidRequest.code]),
-    403: ("Forbidden", "Missing or wrong admin token.", ["forbidden"]),
-    404: ("NotFound", "Unknown route (or the admin route while it is disabled).", ["not_found"]),
+    401: ("Unauthorized", "No Authorization header (the answer carries WWW-Authenticate: Bearer).",
+          ["unauthorized"]),
+    403: ("Forbidden", "Wrong admin token.", ["forbidden"]),
+    404: ("NotFound", "Unknown route (the admin route exists only with NEWSBRIEF_ADMIN_TOKEN).",
+          ["not_found"]),
     405: ("MethodNotAllowed", "The route exists but not with this method.", ["method_not_allowed"]),
+    408: ("RequestTimeout", "The request body did not arrive within BODY_TIMEOUT seconds; the "
+                            "connection is closed.", ["request_timeout"]),
     409: ("ModelRefused", "The model the registry points at failed verification; the service "
                           "keeps the model it has.", ["model_refused"]),
     413: ("PayloadTooLarge", "The body is larger than MAX_BODY, or a text longer than "
@@ -232,8 +237,9 @@ def _version() -> str:
         return "unknown"
 
 
-def build(max_body: int | None = None) -> dict:
-    """The whole OpenAPI document (a fresh dict on every call)."""
+def build(max_body: int | None = None, admin: bool = True) -> dict:
+    """The whole OpenAPI document (a fresh dict on every call); without `admin` (no admin token
+    on the server) POST /admin/reload is left out, as the route itself is."""
     version = _version()
     schemas = {name: _referencing(d, name) for name, d in REQUEST_SCHEMAS.items()}
     schemas.update(copy.deepcopy(RESPONSE_SCHEMAS))
@@ -274,7 +280,7 @@ def build(max_body: int | None = None) -> dict:
                                                "score": 1.0}]},
                     "language": "en",
                     "warnings": [],
-                })}}, 400, 413, 415, 422, 503),
+                })}}, 400, 408, 413, 415, 422, 503),
         }},
         "/": {"get": {
             "operationId": "demo",
@@ -321,9 +327,11 @@ def build(max_body: int | None = None) -> dict:
                 "200": {"description": "Swapped in this process.", "content": _json(_ref("Reloaded"))},
                 "202": {"description": "The workers are rolling onto the new version.",
                         "content": _json(_ref("Reloaded"))},
-            }, 403, 404, 409),
+            }, 401, 403, 404, 408, 409),
         }},
     }
+    if not admin:
+        del paths["/admin/reload"]
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
@@ -347,7 +355,7 @@ def build(max_body: int | None = None) -> dict:
 
 def init_app(app: Flask) -> None:
     settings = app.extensions.get("newsbrief.settings")
-    document = build(getattr(settings, "max_body", None))
+    document = build(getattr(settings, "max_body", None), admin=bool(getattr(settings, "admin_token", None)))
 
     @app.get("/openapi.json")
     def openapi_document():

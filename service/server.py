@@ -48,6 +48,15 @@ def build_app(settings: Settings):
     return create_app(store, settings)
 
 
+def worker_class(settings: Settings) -> str:
+    """gevent by default: each connection is a greenlet, so slow or stalled clients wait in the
+    worker without holding it, while the analysis itself runs one request at a time per worker
+    (it is CPU-bound: threads would only share the GIL). gthread/sync for a buffering proxy."""
+    if settings.worker_class == "gthread" and settings.threads == 1:
+        return "sync"
+    return settings.worker_class
+
+
 class Server(BaseApplication):
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -60,7 +69,7 @@ class Server(BaseApplication):
             "bind": f"{host}:{s.port}",
             "workers": s.workers,
             "threads": s.threads,
-            "worker_class": "gthread" if s.threads > 1 else "sync",
+            "worker_class": worker_class(s),
             "timeout": s.timeout,
             "graceful_timeout": s.timeout,
             "loglevel": s.log_level,

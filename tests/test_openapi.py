@@ -24,7 +24,7 @@ FRENCH = ("Les alliés de l'Otan ont décidé mardi d'envoyer davantage de troup
 
 @pytest.fixture()
 def app(shipped_store):
-    return create_app(shipped_store, Settings(max_body=64 * 1024))
+    return create_app(shipped_store, Settings(max_body=64 * 1024, admin_token="openapi-test-token"))
 
 
 @pytest.fixture()
@@ -127,7 +127,8 @@ def test_real_answers_follow_their_documented_schemas(app, document):
         ("/healthz", "get", client.get("/healthz"), 200),
         ("/readyz", "get", client.get("/readyz"), 200),
         ("/v1/model", "get", client.get("/v1/model"), 200),
-        ("/admin/reload", "post", client.post("/admin/reload"), 404),
+        ("/admin/reload", "post", client.post("/admin/reload"), 401),
+        ("/admin/reload", "post", client.post("/admin/reload", headers={"Authorization": "Bearer x"}), 403),
     ]
     for path, method, response, status in cases:
         assert response.status_code == status, (path, response.get_json())

@@ -319,6 +319,11 @@ def main(argv=None) -> int:
     except ArtifactError as error:
         print(f"Refused: {error}", file=sys.stderr)
         return REFUSED
+    except OSError as error:  # disk full, read-only registry: CURRENT and history are written atomically
+        print(f"{parser.prog}: error: cannot write to the registry {args.models}: {error}. CURRENT and "
+              "history.jsonl are unchanged; free space or make the registry writable, then run again.",
+              file=sys.stderr)
+        return REFUSED
 
 
 if __name__ == "__main__":
