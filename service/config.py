@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -38,15 +39,18 @@ class Settings:
     model_dir: Path = DEFAULT_MODEL_DIR
     log_level: str = "info"
     admin_token: str | None = None
+    pid_file: Path | None = None  # the gunicorn master's PID; default: <temp dir>/newsbrief-<PORT>.pid
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
         log_level = environ.get("LOG_LEVEL", cls.log_level).strip().lower() or cls.log_level
         if log_level not in LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}.")
+        port = _integer(environ, "PORT", cls.port, 1, 65535)
+        pid_file = environ.get("PID_FILE", "").strip() or os.path.join(tempfile.gettempdir(), f"newsbrief-{port}.pid")
         return cls(
             host=environ.get("HOST", cls.host).strip() or cls.host,
-            port=_integer(environ, "PORT", cls.port, 1, 65535),
+            port=port,
             workers=_integer(environ, "WORKERS", cls.workers, 1, 64),
             threads=_integer(environ, "THREADS", cls.threads, 1, 64),
             timeout=_integer(environ, "TIMEOUT", cls.timeout, 1, 3600),
@@ -54,4 +58,5 @@ class Settings:
             model_dir=Path(environ.get("MODEL_DIR", "").strip() or DEFAULT_MODEL_DIR),
             log_level=log_level,
             admin_token=environ.get("NEWSBRIEF_ADMIN_TOKEN") or None,
+            pid_file=Path(pid_file),
         )

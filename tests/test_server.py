@@ -218,3 +218,43 @@ def test_a_model_dir_that_cannot_be_served_stops_the_start_with_exit_2(registry,
                           text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.startswith("newsbrief: MODEL_DIR=") and reason in done.stderr
+
+
+def test_the_master_pid_is_logged_and_in_the_pid_file_and_service_reload_signals_it(server, registry):
+    import tempfile
+
+    base, process, log = server
+    port = base.rsplit(":", 1)[1]
+    pid_file = Path(tempfile.gettempdir()) / f"newsbrief-{port}.pid"
+    assert int(pid_file.read_text()) == process.pid  # gunicorn's master is the `python -m service` process
+    assert f"gunicorn master pid {process.pid}" in log.read_text()
+    set_current(registry, "topics-b")
+    env = {**os.environ, "PORT": port}
+    done = subprocess.run([sys.executable, "-m", "service", "reload"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 0 and f"SIGHUP to the gunicorn master {process.pid}" in done.stdout
+    assert wait_for_version(base, "topics-b")
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    assert not pid_file.exists()
+    again = subprocess.run([sys.executable, "-m", "service", "reload"], cwd=ROOT, env=env, capture_output=True,
+                           text=True, timeout=30)
+    assert again.returncode == 1 and "no server PID file" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_a_busy_port_stops_the_start_at_once_with_one_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "PID_FILE": str(tmp_path / "pid")}
+        done = subprocess.run([sys.executable, "-m", "service"], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=60)
+    assert done.returncode == 2  # and only this line: no gunicorn start, no "Retrying in 1 second"
+    assert done.stderr == f"newsbrief: port {port} is in use; set PORT (e.g. PORT={port + 1} make serve)\n"
+
+
+def test_unknown_arguments_get_the_usage(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "service", "--port", "9000"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 2 and "python -m service reload" in done.stderr
