@@ -349,7 +349,8 @@ def test_disjoint_held_out_data_passes_the_overlap_check(registry, estimator, he
 def test_a_version_trained_into_another_registry_is_copied_in_and_promoted(registry, estimator, held_out, tmp_path):
     save(registry, estimator, BLIND_TO_ALLIANCES)
     elsewhere = tmp_path / "elsewhere"
-    trained = elsewhere / save(elsewhere, estimator, GOOD)  # current of its own registry
+    trained = save_version(elsewhere, estimator, {"labels": LABELS, "thresholds": GOOD, "name": "retrained"})
+    assert not (registry / trained.name).exists()  # current of its own registry only
     assert run("--models", registry, "--candidate", trained, "--data", held_out) == 0
     assert current_version(registry) == trained.name
     artifacts.verify(registry / trained.name)
@@ -359,8 +360,15 @@ def test_a_version_trained_into_another_registry_is_copied_in_and_promoted(regis
 
 def test_a_tampered_version_directory_from_elsewhere_is_not_copied(registry, estimator, held_out, tmp_path, capsys):
     save(registry, estimator, GOOD)
-    trained = tmp_path / "elsewhere" / save(tmp_path / "elsewhere", estimator, GOOD)
+    trained = save_version(tmp_path / "elsewhere", estimator, {"labels": LABELS, "thresholds": GOOD, "name": "other"})
     with open(trained / "model.joblib", "ab") as handle:
         handle.write(b"x")
     assert run("--models", registry, "--candidate", trained, "--data", held_out) == 2
     assert "sha" in capsys.readouterr().err.lower() and not (registry / trained.name).exists()
+
+
+def test_the_candidate_may_be_given_as_the_path_training_printed(registry, estimator, held_out, capsys):
+    save(registry, estimator, BLIND_TO_ALLIANCES)
+    printed = registry / save(registry, estimator, GOOD)
+    assert run("--models", registry, "--candidate", printed, "--data", held_out) == 0
+    assert current_version(registry) == printed.name and "Copied" not in capsys.readouterr().out

@@ -201,3 +201,18 @@ def test_the_version_records_the_ids_and_text_hashes_it_was_trained_on(trained, 
     records = load_corpus([corpus_file])
     assert code == 0 and recorded["ids"] == sorted(r.id for r in records)
     assert len(recorded["texts"]) == len(records) and all(len(h) == 16 for h in recorded["texts"])
+
+
+def test_held_out_data_split_from_the_training_corpus_is_refused_by_promote(trained, corpus_file, tmp_path, capsys):
+    from training import corpus as corpus_cli
+    from training import promote
+
+    code, registry = trained
+    version = next(p for p in registry.iterdir() if p.is_dir() and not p.name.startswith("."))
+    held = tmp_path / "held_out.jsonl"
+    assert corpus_cli.main([str(corpus_file), "--min-per-label", "1", "--split", "0.3",
+                            "--train-out", str(tmp_path / "train.jsonl"), "--held-out-out", str(held)]) == 0
+    served = tmp_path / "served"
+    assert promote.main(["--models", str(served), "--candidate", str(version), "--data", str(held)]) == 1
+    err = capsys.readouterr().err
+    assert "held-out articles have a training id" in err and "Refused" in err

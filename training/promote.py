@@ -165,8 +165,7 @@ def _version(root: Path, name: str) -> Path:
 
 def promote(root: Path, candidate_name: str, data: list[str] | None, tolerance: float, force: bool,
             min_per_label: int = 1) -> int:
-    if _is_version_path(candidate_name, root):
-        candidate_name = import_version(Path(root), Path(candidate_name))
+    candidate_name = _candidate_name(Path(root), candidate_name)
     root = _registry(str(root))
     candidate_dir = _version(root, candidate_name)
     current_name = artifacts.current_version(root)
@@ -211,6 +210,10 @@ def promote(root: Path, candidate_name: str, data: list[str] | None, tolerance: 
             return REFUSED
         print(f"WARNING: {message}; going on because of --force.", file=sys.stderr)
     if current is not None and not current_problem:
+        if not (root / current_name / FINGERPRINT_FILE).is_file():
+            print(f"note: the current model {current_name} does not record the articles it was trained on, so "
+                  "only a whole training file or corpus can be recognised in the held-out data; if it was "
+                  "trained on these articles, its figures are flattering.", file=sys.stderr)
         for problem in training_overlap(root / current_name, current.metadata, records, data):
             print(f"warning: the held-out data overlaps the corpus the current model {current_name} was "
                   f"trained on ({problem}); its figures will be flattering.", file=sys.stderr)
@@ -251,11 +254,18 @@ def _move_pointer(root, current_name, candidate_name, force, tolerance, data, da
     return PROMOTED
 
 
-def _is_version_path(candidate: str, root: Path) -> bool:
-    """Does --candidate name a version directory by path rather than a version of the registry?"""
+def _candidate_name(root: Path, candidate: str) -> str:
+    """The registry's name for --candidate: a version name as given, or a version directory's path
+    (as training.train prints it): one inside the registry by its name, one elsewhere copied in."""
+    if os.sep not in candidate and not candidate.startswith("."):
+        return candidate
     path = Path(candidate)
-    return (os.sep in candidate or candidate.startswith(".")) and (path / artifacts.METADATA).is_file() and \
-        path.resolve().parent != Path(root).resolve()
+    if not (path / artifacts.METADATA).is_file():
+        raise UsageError(f"--candidate {candidate}: not a model version directory (no {artifacts.METADATA}); "
+                         "give a version name or the path training.train printed")
+    if path.resolve().parent == root.resolve():
+        return path.name
+    return import_version(root, path)
 
 
 def import_version(root: Path, source: Path) -> str:
@@ -268,7 +278,7 @@ def import_version(root: Path, source: Path) -> str:
     name = source.resolve().name
     target = root / name
     if target.exists():
-        if artifacts.read_metadata(target).get("model_sha256") != meta.get("model_sha256"):
+        if artifacts.read_metadata(target) != meta:
             raise UsageError(f"--candidate {source}: {root} already holds a different version named {name}")
         return name
     root.mkdir(parents=True, exist_ok=True)
