@@ -182,10 +182,12 @@ _PHRASE = rf"{_TOKEN}(?:[ \t]+{_TOKEN}){{0,6}}"
 _SLASHED = rf"{_PHRASE}(?:[ \t]*/[ \t]*{_PHRASE})+"
 _LABEL = (r"(?i:(?:(?:photo|image|picture)[ \t]+)?(?:caption|source))[ \t]*[:,]"
           r"|(?i:(?:photo|image|picture)[ \t]+credit(?:[ \t]+should[ \t]+read)?|photo(?:graph)?s?|pictures?"
-          r"|images?|credits?|illustration|graphic)[ \t]*(?::|\.\.\.|\u2026|\bby\b)|(?i:courtesy(?:[ \t]+of)?)\b")
+          r"|images?|credits?|illustration|graphic|video)[ \t]*(?::|\.\.\.|\u2026|\bby\b)|(?i:courtesy(?:[ \t]+of)?)\b")
 _LABELLED = rf"(?:{_LABEL})(?:[^.!?()\[\]|]|(?<=[{_UPPER}])\.){{1,80}}"
 _CREDIT = (rf"(?P<label>{_LABELLED})|(?P<copyright>\u00a9[^!?()\[\]|]{{1,80}})|(?P<slashed>{_SLASHED})"
            rf"|(?P<file>(?i:file)[ \t]+(?i:photo|image|picture|footage))|(?P<via>{_PHRASE}[ \t]+via[ \t]+{_PHRASE})"
+           # "Getty Images", "Alamy Stock Photo", "AFP photo": names ending in a picture word
+           rf"|(?P<named>(?:{_NAME}[ \t]+){{1,5}}(?i:images|photos?|pictures|photography))"
            # "REUTERS/Hamad l Mohammed": an agency, then anything name-like
            rf"|(?P<agency>{_NAME}[ \t]*/[ \t]*[^\W\d_][\w.'\u2019\- ]{{0,40}}(?<![a-z]{{2}}\.))")
 # a credit closing a line, in brackets or after a sentence, "|", ":" or a word
@@ -236,6 +238,7 @@ def _may_hold_credit(tail: str) -> bool:
         return True
     low = tail.lower()
     return ("via " in low or "file " in low or "courtesy" in low or "caption" in low or "source" in low
+            or low.endswith(("images", "photo", "photos", "pictures", "photography"))
             or (":" in tail or " by " in low) and any(w in low for w in _LABEL_WORDS))
 
 
@@ -289,7 +292,7 @@ _AGENCIES = (
 )
 # a line that is nothing but an agency name: "AFP", "(Reuters)", "Getty Images"
 _AGENCY_ONLY = re.compile(r"^\(?\s*(?:" + _AGENCIES + r")\s*\)?\s*$")
-_PAREN_TAIL = re.compile(r"\(([^()]{2,60})\)\s*$")
+_PAREN_TAIL = re.compile(r"[(\[]([^()\[\]]{2,60})[)\]]\s*$")
 _BOILERPLATE = re.compile(
     r"^(?:read more|related:|related coverage|subscribe|sign up|follow us|follow @|click here|"
     r"send your story|if you have a story|share this|advertisement|slideshow|watch:|listen:|"
@@ -377,13 +380,13 @@ def _caption_credit(s: str) -> tuple[int, bool] | None:
     # "... promoting Egypt-NATO ties (Turkish Embassy in Cairo)", "... in Lekki. (Company handout)":
     # capitalised names in brackets closing a line that has no sentence punctuation of its own, or
     # naming a picture's source
-    m = _PAREN_TAIL.search(s[-70:]) if s.endswith(")") else None
+    m = _PAREN_TAIL.search(s[-70:]) if s.endswith((")", "]")) else None
     if m:
         words = _words(m.group(1))
         names = bool(words) and len(words) <= 8 and all(w[0].isupper() or w.lower() in _SOURCE_LINKS for w in words)
         before = s[:len(s) - len(m.group(0))].rstrip()
         photo = bool(_credit_words(m.group(1)) & _PHOTO_WORDS)
-        if names and (photo or not before.endswith((".", "!", "?", ",", ";", ":", "\"", "\u201d"))):
+        if names and (photo or not before.endswith((".", "!", "?", ",", ";", ":", "\"", "\u201d", ")", "]"))):
             return len(before), photo
     return None
 
@@ -475,7 +478,8 @@ def prepare(text: str, title: str | None = None) -> Article:
         if any_terminal and not bullet and _is_heading(t, n_words) and not (
                 _continues(line_texts, i) or (i == 0 and title_norm and n_words >= 8)):
             continue
-        # a caption: a dated or unpunctuated line directly followed by a bare credit line
+        # a caption: a dated or unpunctuated line directly followed by a bare credit line (a credit
+        # line after an ordinary paragraph is common too: it belongs to a picture the scrape lost)
         if i + 1 < len(lines) and len(line_texts[i + 1]) <= _SHORT and _is_bare_credit(line_texts[i + 1]) and (
                 _CAPTION_DATE.search(t) or not t.endswith(_TERMINAL)):
             continue
