@@ -261,14 +261,14 @@ def split_rows():
     return rows
 
 
-def test_split_writes_disjoint_train_and_held_out_files_keeping_story_groups_whole(tmp_path):
+def test_split_writes_disjoint_train_and_held_out_files_keeping_story_groups_whole(tmp_path, capsys):
+    from training.corpus import main
+
     corpus = write_jsonl(tmp_path / "all.jsonl", split_rows())
     train, held = tmp_path / "train.jsonl", tmp_path / "held_out.jsonl"
-    args = [sys.executable, "-m", "training.corpus", str(corpus), "--min-per-label", "1", "--split", "0.3",
-            "--train-out", str(train), "--held-out-out", str(held)]
-    result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert f"to {held}" in result.stdout
+    args = [str(corpus), "--min-per-label", "1", "--split", "0.3", "--train-out", str(train), "--held-out-out", str(held)]
+    assert main(args) == 0
+    assert f"to {held}" in capsys.readouterr().out
     train_records = load_corpus([train], min_per_label=1)
     held_records = load_corpus([held], min_per_label=1)
     assert len(train_records) + len(held_records) == len(split_rows())
@@ -277,7 +277,7 @@ def test_split_writes_disjoint_train_and_held_out_files_keeping_story_groups_who
     assert all(r.source != "synthetic" for r in held_records)
     assert 0.15 < len(held_records) / (len(split_rows()) - 10) < 0.45
     again = tmp_path / "again.jsonl"
-    subprocess.run(args[:-1] + [str(again)], cwd=ROOT, capture_output=True, timeout=60, check=True)
+    assert main(args[:-1] + [str(again)]) == 0
     assert again.read_bytes() == held.read_bytes()  # the same split every time
 
 
