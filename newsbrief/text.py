@@ -314,7 +314,9 @@ _SOURCE_WORDS = frozenset(
 )
 _PREFIX_WORDS = frozenset("updated breaking print this page news".split())
 # a line ending like this is (part of) running text, never a headline
-_TERMINAL = (".", "!", "?", "\u2026", "\"", "\u201d", "'", "\u2019", ":", ")", "]", ",", ";", "-", "\u2014")
+_CJK_TERMINAL = ("\u3002", "\uff01", "\uff1f", "\uff61", "\u300d", "\u300f")  # 。！？｡」』 end a line like "."
+_TERMINAL = (".", "!", "?", "\u2026", "\"", "\u201d", "'", "\u2019", ":", ")", "]", ",", ";", "-", "\u2014",
+             *_CJK_TERMINAL)
 
 
 _WORD_CHARS = re.compile(r"\w+")
@@ -450,7 +452,7 @@ def prepare(text: str, title: str | None = None) -> Article:
     repeated = sum(len(t) for t, k in zip(line_texts, keys) if counts[k] > 1)
     pasted_twice = 2 * repeated > sum(map(len, line_texts))
     title_norm = _norm(title) if title else ""
-    any_terminal = any(t.rstrip().endswith((".", "!", "?", "\"", "\u201d")) for t in line_texts)
+    any_terminal = any(t.rstrip().endswith((".", "!", "?", "\"", "\u201d", *_CJK_TERMINAL)) for t in line_texts)
     title_re = _title_regex(title) if title else None
 
     kept: list[tuple[int, int]] = []

@@ -413,3 +413,9 @@ def test_furniture_changes_neither_the_sentences_nor_the_labels_of_real_articles
             dressed.append(classification_text(article))
     assert model.decide(model.scores(dressed)) == model.decide(model.scores(clean))
     assert any(model.decide(model.scores(clean)))  # some of the articles have labels to keep
+
+
+def test_lines_ending_in_a_chinese_full_stop_or_quote_are_not_taken_for_headlines():
+    lines = ["联合国安理会周五就中东局势召开紧急会议。多国代表呼吁有关各方立即停火。",
+             "中国常驻联合国代表在发言中强调，政治解决是唯一出路。", "他说：“国际社会应当推动重启和谈。”", "会议持续了三个小时。"]
+    assert "".join(s.text for s in prepare("\n".join(lines)).sentences) == "".join(lines)
