@@ -7,10 +7,15 @@ client sent: ``article.original[s.start:s.end] == s.text``.
 
 Furniture is recognised line by line (a scraper puts each page element on its own line);
 sentences never cross a line break. Rules are deliberately conservative: a line that ends
-like a sentence is kept unless it is a caption (a credit follows it) or a repeat.
+like a sentence is kept unless it is a caption (it carries a photo credit, or a credit line
+follows it) or a repeat. A line that occurs more than once is furniture wherever it stands
+(captions, pull quotes, teasers), unless repeats make up most of the text (an article pasted
+twice keeps one copy). Photo credits are recognised by their form (see `_credit_tail`), so a
+sentence that only mentions an agency stays.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -171,23 +176,138 @@ def _line_sentences(text: str, ls: int, le: int, out: list[Sentence]) -> None:
 
 # --------------------------------------------------------------------------- furniture
 
+# Photo credits are recognised by their form, not by a list of agencies: capitalised names joined
+# by "/" ("REUTERS/Omar Sanadiki", "AP Photo/Efrem Lukatsky", "Aris Messinis/AFP via Getty Images"),
+# a credit label ("Photograph: Sean Smith", "(Credit: Osama Jaber / Pool)"), a "|" ("... | Getty
+# Images"), "©", or a "File photo" tag, closing a line. Only names may follow the credit's start,
+# so a sentence that merely mentions an agency ("Reuters reported on Tuesday that ...") never matches.
+_UPPER = "A-Z" + "".join(c for c in map(chr, range(0xC0, 0x250)) if c.isupper())
+# "Efrem", "REUTERS", "S.", "U.S.", "Jr.", "O'Neil", "Al-Sharaa"; not "Kharkiv." (a sentence's end)
+_NAME = rf"(?:[{_UPPER}][a-z]?\.(?:[{_UPPER}]\.)*|[{_UPPER}](?:[\w'\u2019&\-]|\.(?=\w))*)"
+_PARTICLES = ("via for and of de del della da di du dos van von der den al el bin ibn la le y "
+              "file files photo photos image images picture handout pool staff").split()
+# a name, "al-Okili", or a particle ("via", "de", "file")
+_TOKEN = rf"(?:{_NAME}|[a-z]{{1,3}}[-'\u2019]{_NAME}|(?:{'|'.join(_PARTICLES)})\b)"
+_PHRASE = rf"{_TOKEN}(?:[ \t]+{_TOKEN}){{0,6}}"
+_SLASHED = rf"{_PHRASE}(?:[ \t]*/[ \t]*{_PHRASE})+"
+_LABEL = (r"(?i:(?:(?:photo|image|picture)[ \t]+)?(?:caption|source))[ \t]*[:,]"
+          r"|(?i:(?:photo|image|picture)[ \t]+credit(?:[ \t]+should[ \t]+read)?|photo(?:graph)?s?|pictures?"
+          r"|images?|credits?|illustration|graphic|video)[ \t]*(?::|\.\.\.|\u2026|\bby\b)|(?i:courtesy(?:[ \t]+of)?)\b")
+_LABELLED = rf"(?:{_LABEL})(?:[^.!?()\[\]|]|(?<=[{_UPPER}])\.){{1,80}}"
+_CREDIT = (rf"(?P<label>{_LABELLED})|(?P<copyright>\u00a9[^!?()\[\]|]{{1,80}})|(?P<slashed>{_SLASHED})"
+           rf"|(?P<file>(?i:file)[ \t]+(?i:photo|image|picture|footage))|(?P<via>{_PHRASE}[ \t]+via[ \t]+{_PHRASE})"
+           # "Getty Images", "Alamy Stock Photo", "AFP photo": names ending in a picture word
+           rf"|(?P<named>(?:{_NAME}[ \t]+){{1,5}}(?i:images|photos?|pictures|photography))"
+           # "REUTERS/Hamad l Mohammed": an agency, then anything name-like
+           rf"|(?P<agency>{_NAME}[ \t]*/[ \t]*[^\W\d_][\w.'\u2019\- ]{{0,40}}(?<![a-z]{{2}}\.))")
+# a credit closing a line, in brackets or after a sentence, "|", ":" or a word
+_CREDIT_TAIL = re.compile(rf"(?:^|(?<=[\s(\[|.,;:!?\"\u201d\u2019\u2014\u2013-]))[(\[]?[ \t]*(?:{_CREDIT})[ \t]*[)\]]?(?:[ \t]+[-\u2013][ \t]+[A-Z0-9]{{8,}})?$")
+# "... Drew Angerer | Getty Images", "| Spencer Platt/Getty Images ...": a "|" before capitalised names
+_PIPE_CREDIT = re.compile(rf"\|[ \t]*(?:{_PHRASE}[ \t]*[)\]]?$|{_SLASHED})")
+# "(AP Photo) Smoke rises over ...": a bracketed credit glued in front of a line
+_CREDIT_OPENING = re.compile(rf"[(\[][ \t]*(?:{_CREDIT}|{_PHRASE})[ \t]*[)\]][ \t]*")
+# words that make a slashed run of names a credit ("REUTERS/Stringer", "NATO/handout") where it
+# has no two-word name ("Yao Dawei/AP"); without one, "US/UK" is not a credit
+_CREDIT_WORDS = frozenset(
+    "photo photos photograph photographer image images picture pool handout file files stringer staff "
+    "agency press news wire service supplied courtesy contributor reuters ap afp epa efe getty xinhua "
+    "anadolu sipa shutterstock alamy bloomberg dpa ansa tass sputnik upi aap kyodo yonhap zuma".split())
+_SOURCE_LINKS = frozenset(_PARTICLES) | {"in", "the", "at"}
+_PHOTO_WORDS = frozenset("photo photos photograph image images picture handout pool courtesy supplied "
+                         "credit file".split())
+
+
+def _credit_words(s: str) -> set[str]:
+    return {w.lower().strip(".") for w in re.findall(r"[^\W\d_][\w.]*", s)}
+
+
+@functools.lru_cache(maxsize=4096)  # asked for each line's repeat key and again for the line itself
+def _credit_tail(s: str) -> tuple[int, bool] | None:
+    """Where the photo credit that closes line `s` starts ('... AP Photo/Efrem Lukatsky', '...
+    (Photo: AFP)'), and whether it credits a picture (rather than a source: '(Source: X)')."""
+    offset = max(0, len(s) - 160)
+    tail = s[offset:]
+    if not _may_hold_credit(tail):
+        return None
+    pos = 0
+    while (m := _CREDIT_TAIL.search(tail, pos)) is not None:
+        if _is_signed(m):
+            label = m.group("label") or ""
+            weak = (m.group("via") and not _credit_words(m.group("via")) & _PHOTO_WORDS
+                    or label[:1] in "sScC" and label[:6].lower() in ("source", "courte"))
+            return offset + m.start(), not weak
+        pos = m.start() + 1
+    if "|" in tail and (m := _PIPE_CREDIT.search(tail)):
+        return offset + m.start(), False
+    return None
+
+
+def _may_hold_credit(tail: str) -> bool:
+    """A cheap test first: a line's end without any of these holds no credit."""
+    if "/" in tail or "|" in tail or "\u00a9" in tail or "\u2026" in tail or "..." in tail or tail[-1:] in ")]":
+        return True
+    low = tail.lower()
+    return ("via " in low or "file " in low or "courtesy" in low or "caption" in low or "source" in low
+            or low.endswith(("images", "photo", "photos", "pictures", "photography"))
+            or (":" in tail or " by " in low) and any(w in low for w in _LABEL_WORDS))
+
+
+_LABEL_WORDS = ("photo", "image", "picture", "credit", "illustration", "graphic")
+
+
+def _is_signed(m: re.Match) -> bool:
+    """Does a run of names joined by '/' or 'via' name a picture's source? 'Yao Dawei/AP' (a
+    two-word name), 'NATO/handout' (a credit word): yes; 'US/UK': no."""
+    if m.group("agency"):
+        return bool(_credit_words(m.group("agency").split("/")[0]) & _CREDIT_WORDS)
+    names = m.group("slashed") or m.group("via")
+    if not names:
+        return True  # a label, "©" or "File photo"
+    chunks = re.split(r"[ \t]*/[ \t]*", names) if m.group("slashed") else []
+    return any(" " in c or "\t" in c for c in chunks) or bool(_credit_words(names) & _CREDIT_WORDS)
+
+
+def _is_credit(s: str) -> bool:
+    """Is `s` nothing but a photo credit ('REUTERS/Elias Marcou', 'Photo: AFP', '| Getty Images')?"""
+    found = _credit_tail(s)
+    return found is not None and not s[:found[0]].strip(" \t([|")
+
+
+def _credit_opening(text: str, ls: int, le: int) -> int:
+    """Where a paragraph starts once a credit glued in front of it is skipped ('(AP Photo) ...',
+    'Photo: AFP New Delhi: US President ...'); else `ls`. (A shorter line is a caption.)"""
+    if le - ls <= 150:
+        return ls
+    m = _CREDIT_OPENING.match(text, ls, le)
+    if m and _opens_with_photo_credit(m) and len(text[ls:le].split()) > _CAPTION_WORDS:
+        return m.end()
+    if m := _CREDIT_PREFIX.match(text, ls, le):
+        return m.end()
+    return ls
+
+
+def _opens_with_photo_credit(m: re.Match) -> bool:
+    return bool(m.group("slashed") or m.group("label") or m.group("copyright")
+                or _credit_words(m.group(0)) & _PHOTO_WORDS)
+
+
+_CREDIT_LINE = re.compile(
+    r"^[(\[]?\s*(?:(?:(?:photo|image|picture)\s+)?(?:caption|source)\s*[:,]"
+    r"|(?:photo|photograph|picture|image|file photo|credit|photos?\s+by|pictured)\s*(?::|by\b|\)|$))",
+    re.IGNORECASE,
+)
 _AGENCIES = (
     r"REUTERS|Reuters|AFP|AP|EPA|EPA-EFE|Getty\s+Images|Getty|ANADOLU|Anadolu|Xinhua|SANA|"
     r"UPI|TT|NTB|DPA|dpa|ANSA|Sputnik|TASS|Shutterstock|Bloomberg|Pool|Handout"
 )
-# "REUTERS/Omar Sanadiki", "AFP/Getty Images", "REUTERS/Nick Oxford/Files" at the end of a line.
-_CREDIT_TAIL = re.compile(r"(?:^|\s)(?:" + _AGENCIES + r")\s*/\s*[\w.'\- ]+(?:/[\w.'\- ]+)*\s*\)?$")
-_CREDIT_LINE = re.compile(
-    r"^\(?\s*(?:photo|photograph|picture|image|file photo|credit|photos?\s+by|pictured)\s*(?::|by\b|\)|$)",
-    re.IGNORECASE,
-)
-# a line that is nothing but an agency name or credit: "AFP", "(Reuters)", "Getty Images"
-_AGENCY_ONLY = re.compile(r"^\(?\s*(?:" + _AGENCIES + r")(?:\s*/\s*[\w.' -]+)*\s*\)?\s*$")
-_PAREN_TAIL = re.compile(r"\(([^()]{2,60})\)\s*$")
+# a line that is nothing but an agency name: "AFP", "(Reuters)", "Getty Images"
+_AGENCY_ONLY = re.compile(r"^\(?\s*(?:" + _AGENCIES + r")\s*\)?\s*$")
+_PAREN_TAIL = re.compile(r"[(\[]([^()\[\]]{2,60})[)\]]\s*$")
 _BOILERPLATE = re.compile(
     r"^(?:read more|related:|related coverage|subscribe|sign up|follow us|follow @|click here|"
     r"send your story|if you have a story|share this|advertisement|slideshow|watch:|listen:|"
-    r"video:|graphic:|photos?:|image:|print this page|view comments|\u2014|--|by:|by\s+[A-Z])",
+    r"video:|graphic:|photos?:|image:|print this page|view comments|\u2014|--|by:|by\s+[A-Z]|"
+    r"copyright\b|\u00a9|all rights reserved)",
     re.IGNORECASE,
 )
 _BYLINE = re.compile(r"^by\s", re.IGNORECASE)
@@ -204,7 +324,9 @@ _SOURCE_WORDS = frozenset(
 )
 _PREFIX_WORDS = frozenset("updated breaking print this page news".split())
 # a line ending like this is (part of) running text, never a headline
-_TERMINAL = (".", "!", "?", "\u2026", "\"", "\u201d", "'", "\u2019", ":", ")", ",", ";", "-", "\u2014")
+_CJK_TERMINAL = ("\u3002", "\uff01", "\uff1f", "\uff61", "\u300d", "\u300f")  # 。！？｡」』 end a line like "."
+_TERMINAL = (".", "!", "?", "\u2026", "\"", "\u201d", "'", "\u2019", ":", ")", "]", ",", ";", "-", "\u2014",
+             *_CJK_TERMINAL)
 
 
 _WORD_CHARS = re.compile(r"\w+")
@@ -250,21 +372,35 @@ _CREDIT_PREFIX = re.compile(
 
 
 _SHORT = 80  # characters: stray tokens, datelines and bare credits are never longer
+# a longer line ending in a source (60 words) or photo credit (120) is a paragraph with it glued on
+_CAPTION_WORDS, _PHOTO_CAPTION_WORDS = 60, 120
 
 
-def _is_caption_credit(s: str) -> bool:
-    """Caption line ending in a credit: '... April 20, 2018. REUTERS/Omar Sanadiki',
-    '... ties (Turkish Embassy in Cairo)', 'Photo: AFP'."""
-    if _CREDIT_TAIL.search(s[-120:]) or _CREDIT_LINE.match(s) or (len(s) <= _SHORT and _AGENCY_ONLY.match(s)):
-        return True
-    # "... promoting Egypt-NATO ties (Turkish Embassy in Cairo)": a capitalised source in
-    # brackets closing a line that has no sentence punctuation of its own
-    m = _PAREN_TAIL.search(s[-70:]) if s.endswith(")") else None
-    if m and not s[:len(s) - len(m.group(0))].rstrip().endswith((".", "!", "?", ",", ";", ":", "\"", "\u201d")):
+def _caption_credit(s: str) -> tuple[int, bool] | None:
+    """If line `s` is a caption or carries a credit: where the credit starts, and whether it
+    credits a picture (then the whole line is a caption, whatever its length). '... April 20,
+    2018. REUTERS/Omar Sanadiki', '... Kharkiv. AP Photo/Efrem Lukatsky', 'Photo: AFP', '(AP
+    Photo) Smoke rises ...', '... | Getty Images', '... ties (Turkish Embassy in Cairo)'."""
+    if _CREDIT_LINE.match(s) or (len(s) <= _SHORT and _AGENCY_ONLY.match(s)):
+        return 0, True
+    if s[:1] in "([" and (m := _CREDIT_OPENING.match(s)) and _opens_with_photo_credit(m):
+        return 0, True
+    if (found := _credit_tail(s)) is not None:
+        return found
+    if "|" in s and (m := _PIPE_CREDIT.search(s)) and _credit_tail(m.group(0)):
+        return m.start(), True  # "caption. | Name/AP Photo section Related headline"
+    # "... promoting Egypt-NATO ties (Turkish Embassy in Cairo)", "... in Lekki. (Company handout)":
+    # capitalised names in brackets closing a line that has no sentence punctuation of its own, or
+    # naming a picture's source
+    m = _PAREN_TAIL.search(s[-70:]) if s.endswith((")", "]")) else None
+    if m:
         words = _words(m.group(1))
-        return bool(words) and len(words) <= 8 and all(
-            w[0].isupper() or w.lower() in ("in", "of", "the", "and", "for", "de", "via") for w in words)
-    return False
+        names = bool(words) and len(words) <= 8 and all(w[0].isupper() or w.lower() in _SOURCE_LINKS for w in words)
+        before = s[:len(s) - len(m.group(0))].rstrip()
+        photo = bool(_credit_words(m.group(1)) & _PHOTO_WORDS)
+        if names and (photo or not before.endswith((".", "!", "?", ",", ";", ":", "\"", "\u201d", ")", "]"))):
+            return len(before), photo
+    return None
 
 
 _CAPTION_DATE = re.compile(
@@ -313,20 +449,25 @@ def _skip_title_prefix(text: str, ls: int, le: int, title_re: re.Pattern | None)
 
 def prepare(text: str, title: str | None = None) -> Article:
     """Remove page furniture from scraped `text` and split the rest into sentences."""
-    lines = list(_lines(text))
+    lines = [(_credit_opening(text, s, e), e) for s, e in _lines(text)]
     line_texts = [text[s:e] for s, e in lines]
     norms = [_norm(t) for t in line_texts]
+    keys = [_repeat_key(t, n) for t, n in zip(line_texts, norms)]
     counts: dict[str, int] = {}
-    for n in norms:
-        counts[n] = counts.get(n, 0) + 1
+    for k in keys:
+        counts[k] = counts.get(k, 0) + 1
+    # A line that occurs more than once (captions, pull quotes, teasers) is furniture: every copy
+    # goes. Unless repeats make up most of the text: then the scraper pasted the article twice,
+    # and the first copy of each line is kept.
+    repeated = sum(len(t) for t, k in zip(line_texts, keys) if counts[k] > 1)
+    pasted_twice = 2 * repeated > sum(map(len, line_texts))
     title_norm = _norm(title) if title else ""
-    first_norm = norms[0] if norms else ""
-    any_terminal = any(t.rstrip().endswith((".", "!", "?", "\"", "\u201d")) for t in line_texts)
+    any_terminal = any(t.rstrip().endswith((".", "!", "?", "\"", "\u201d", *_CJK_TERMINAL)) for t in line_texts)
     title_re = _title_regex(title) if title else None
 
     kept: list[tuple[int, int]] = []
     seen: set[str] = set()
-    for i, ((ls, le), t, n) in enumerate(zip(lines, line_texts, norms)):
+    for i, ((ls, le), t, n, k) in enumerate(zip(lines, line_texts, norms, keys)):
         if not n:
             continue  # punctuation only
         n_words = len(t.split())
@@ -334,26 +475,27 @@ def prepare(text: str, title: str | None = None) -> Article:
         bullet = _BULLET.match(t) is not None
         if title_norm and n == title_norm:
             continue
-        if n == first_norm and counts[n] > 1 and _is_heading(t, n_words):
-            continue  # headline repeated
-        if counts[n] > 1 and _is_heading(t, n_words):
-            continue  # repeated caption or heading
-        if n in seen and counts[n] > 1:
-            continue  # later copy of a repeated line
-        if n_words > 25 and (cp := _CREDIT_PREFIX.match(text, ls, le)):
-            ls, t = cp.end(), text[cp.end():le]
-        elif (short and (_is_stray(t) or _is_dateline(t))) or _is_caption_credit(t):
+        if counts[k] > 1 and (not pasted_twice or k in seen or _is_heading(t, n_words)):
+            continue  # repeated caption, heading or line
+        if short and (_is_stray(t) or _is_dateline(t)):
             continue
+        if (credit := _caption_credit(t)) is not None:
+            start, photo = credit
+            if start == 0 or n_words <= (_PHOTO_CAPTION_WORDS if photo else _CAPTION_WORDS):
+                continue  # a caption, or a credit on its own
+            le = ls + _before_credit(t, start)  # a paragraph with its source glued to its end
+            t = text[ls:le]
         if n_words <= 15 and _BOILERPLATE.match(t) and not (_BYLINE.match(t) and t.endswith(_TERMINAL)):
             continue
         if any_terminal and not bullet and _is_heading(t, n_words) and not (
                 _continues(line_texts, i) or (i == 0 and title_norm and n_words >= 8)):
             continue
-        # a caption: a dated or unpunctuated line directly followed by a bare credit line
+        # a caption: a dated or unpunctuated line directly followed by a bare credit line (a credit
+        # line after an ordinary paragraph is common too: it belongs to a picture the scrape lost)
         if i + 1 < len(lines) and len(line_texts[i + 1]) <= _SHORT and _is_bare_credit(line_texts[i + 1]) and (
                 _CAPTION_DATE.search(t) or not t.endswith(_TERMINAL)):
             continue
-        seen.add(n)
+        seen.add(k)
         if i < 3 and title_re is not None:
             ls = _skip_title_prefix(text, ls, le, title_re)
         if ls < le:
@@ -363,8 +505,24 @@ def prepare(text: str, title: str | None = None) -> Article:
     for ls, le in kept:
         _line_sentences(text, ls, le, found)
     sentences = tuple(s for s in found if len(s.text) > _SHORT or not (
-        _is_stray(s.text) or _is_dateline(s.text) or _AGENCY_ONLY.match(s.text)))
+        _is_stray(s.text) or _is_dateline(s.text) or _AGENCY_ONLY.match(s.text) or _is_credit(s.text)))
     return Article(original=text, sentences=sentences, title=title)
+
+
+def _before_credit(line: str, credit: int) -> int:
+    """Where the text before a credit ends, leaving out a bracket the credit is inside."""
+    head = line[:credit]
+    opening = max(head.rfind("("), head.rfind("["))
+    if opening > max(head.rfind(")"), head.rfind("]")):
+        head = head[:opening]
+    return len(head.rstrip())
+
+
+def _repeat_key(line: str, norm: str) -> str:
+    """What makes two lines copies of each other: their words, less a closing photo credit
+    ('Caption. REUTERS/Name' repeats 'Caption.')."""
+    found = _credit_tail(line)
+    return (_norm(line[:found[0]]) or norm) if found else norm
 
 
 def _continues(line_texts: list[str], i: int) -> bool:
@@ -378,5 +536,4 @@ def _continues(line_texts: list[str], i: int) -> bool:
 def _is_bare_credit(s: str) -> bool:
     """A line that is only a photo credit: 'REUTERS/Elias Marcou', 'Photo: AFP'.
     (A bare agency name such as 'AFP' or 'TT' is not enough: it also ends ordinary stories.)"""
-    words = _words(s)
-    return len(words) <= 6 and bool(_CREDIT_LINE.match(s) or _CREDIT_TAIL.search(" " + s))
+    return len(_words(s)) <= 8 and bool(_CREDIT_LINE.match(s) or _is_credit(s))

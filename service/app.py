@@ -151,7 +151,8 @@ def _json_body() -> Any:
         codec = None
     if codec not in _CHARSETS:
         raise UnsupportedMediaType(f"Content-Type charset {charset[:40]!r} is not supported; send the JSON "
-                                   "as UTF-8 (charset=utf-8, or no charset).")
+                                   "as UTF-8 (charset=utf-8, or no charset); UTF-16/32, ASCII and Latin-1 "
+                                   "are decoded too.")
     raw = request.get_data(cache=False)
     try:
         text = raw.decode(codec)
@@ -160,8 +161,8 @@ def _json_body() -> Any:
         raise InvalidRequest(f"The body is not valid {codec} ({error.reason} at byte {error.start}); "
                              "send UTF-8 encoded JSON.") from None
     except json.JSONDecodeError as error:
-        raise InvalidRequest(f"The body is not valid JSON: {error.msg} at line {error.lineno}, "
-                             f"column {error.colno}.") from None
+        raise InvalidRequest(f"The body is not valid JSON: {error.msg.removesuffix(' at')} at line "
+                             f"{error.lineno}, column {error.colno}.") from None
     except RecursionError:
         raise InvalidRequest("The JSON body is nested too deeply.") from None
     except ValueError as error:  # e.g. an integer of more than 4,300 digits
@@ -169,8 +170,9 @@ def _json_body() -> Any:
     return body  # strings with lone surrogates are refused by schema.validate, field by field
 
 
-# JSON is UTF-8 (RFC 8259); UTF-16/32 and their subsets are decoded too, and nothing else
-# (codecs such as utf-7 or unicode_escape would turn bytes into characters no client meant).
+# JSON is UTF-8 (RFC 8259); UTF-16/32, ASCII (a subset of UTF-8) and Latin-1 are decoded too, each
+# with its own codec (a Latin-1 body is never read as UTF-8), and nothing else (codecs such as
+# utf-7 or unicode_escape would turn bytes into characters no client meant).
 _CHARSETS = frozenset({"utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be",
                        "ascii", "iso8859-1"})
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -43,6 +44,7 @@ class Settings:
     model_dir: Path = DEFAULT_MODEL_DIR
     log_level: str = "info"
     admin_token: str | None = None
+    pid_file: Path | None = None  # the gunicorn master's PID; default: <temp dir>/newsbrief-<PORT>.pid
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -52,9 +54,11 @@ class Settings:
         worker_class = environ.get("WORKER_CLASS", cls.worker_class).strip().lower() or cls.worker_class
         if worker_class not in WORKER_CLASSES:
             raise SettingsError(f"WORKER_CLASS must be one of {', '.join(WORKER_CLASSES)}, not {worker_class!r}.")
+        port = _integer(environ, "PORT", cls.port, 1, 65535)
+        pid_file = environ.get("PID_FILE", "").strip() or os.path.join(tempfile.gettempdir(), f"newsbrief-{port}.pid")
         return cls(
             host=environ.get("HOST", cls.host).strip() or cls.host,
-            port=_integer(environ, "PORT", cls.port, 1, 65535),
+            port=port,
             workers=_integer(environ, "WORKERS", cls.workers, 1, 64),
             threads=_integer(environ, "THREADS", cls.threads, 1, 64),
             timeout=_integer(environ, "TIMEOUT", cls.timeout, 1, 3600),
@@ -64,4 +68,5 @@ class Settings:
             model_dir=Path(environ.get("MODEL_DIR", "").strip() or DEFAULT_MODEL_DIR),
             log_level=log_level,
             admin_token=environ.get("NEWSBRIEF_ADMIN_TOKEN") or None,
+            pid_file=Path(pid_file),
         )

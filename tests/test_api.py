@@ -296,3 +296,27 @@ def test_v1_model_describes_the_model_and_its_evaluation(client):
     assert info["trained_at"] and info["libraries"]["scikit-learn"]
     assert info["evaluation"], "cross-validated figures are published with the model"
     assert info["summary"]["default_algorithm"] in info["summary"]["algorithms"]
+
+
+def test_a_latin_1_body_is_decoded_as_latin_1_not_as_utf_8(client):
+    text = "Le ministre a parlé à Genève de la trêve. Les pourparlers reprendront lundi à Genève."
+    response = client.post("/v1/analyze", data=json.dumps({"text": text}, ensure_ascii=False).encode("latin-1"),
+                           content_type="application/json; charset=latin-1")
+    assert response.status_code == 200
+    sentences = response.get_json()["summary"]["sentences"]
+    assert all(text[s["start"]:s["end"]] == s["text"] for s in sentences)
+    assert any("Genève" in s["text"] for s in sentences)
+
+
+def test_an_ascii_body_is_accepted_and_a_non_ascii_byte_in_it_gets_400(client):
+    body = json.dumps({"text": ARTICLE}).encode("ascii")
+    assert client.post("/v1/analyze", data=body, content_type="application/json; charset=ascii").status_code == 200
+    response = client.post("/v1/analyze", data='{"text": "Gen\xe8ve talks."}'.encode("latin-1"),
+                           content_type="application/json; charset=us-ascii")
+    assert "not valid ascii" in assert_error(response, 400, "invalid_request")
+
+
+def test_a_json_error_does_not_double_a_word(client):
+    response = client.post("/v1/analyze", data='{"text": "unterminated', content_type="application/json")
+    message = assert_error(response, 400, "invalid_request")
+    assert "Unterminated string starting at line 1, column 10" in message and " at at " not in message

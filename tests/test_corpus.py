@@ -238,3 +238,58 @@ def test_cli_summarises_a_valid_corpus_per_label_and_source(tmp_path):
     assert "12 records" in result.stdout
     assert "conflict 3, diplomacy 3, alliances 3, none 3" in result.stdout
     assert "test" in result.stdout and "sha256" in result.stdout
+
+
+def test_a_json_error_names_its_column_without_a_doubled_word(tmp_path):
+    rows = balanced(2)
+    rows[2] = '{"id": "broken", "text": "half a line'
+    problems = problems_of([write_jsonl(tmp_path / "bad.jsonl", rows)], min_per_label=1)
+    broken = next(p for p in problems if ":3:" in p)
+    assert "Unterminated string starting at column 26" in broken and " at at " not in broken
+
+
+def split_rows():
+    """Story groups of one to three versions (Reuters ids), and synthetic records."""
+    rows = []
+    for i in range(60):
+        labels = [LABELS[i % 3]] if i % 4 else []
+        for version in range(1 + i % 3):
+            rows.append({"id": f"reut-REUT-2020-02-25-idUSKCN20J{i:04d}-{version:06x}", "source": "wire",
+                         "text": f"Story {i} version {version} about something.", "labels": labels})
+    rows += [{"id": f"synth-{i}", "source": "synthetic", "text": f"Synthetic {i}.", "labels": ["alliances"]}
+             for i in range(10)]
+    return rows
+
+
+def test_split_writes_disjoint_train_and_held_out_files_keeping_story_groups_whole(tmp_path, capsys):
+    from training.corpus import main
+
+    corpus = write_jsonl(tmp_path / "all.jsonl", split_rows())
+    train, held = tmp_path / "train.jsonl", tmp_path / "held_out.jsonl"
+    args = [str(corpus), "--min-per-label", "1", "--split", "0.3", "--train-out", str(train), "--held-out-out", str(held)]
+    assert main(args) == 0
+    assert f"to {held}" in capsys.readouterr().out
+    train_records = load_corpus([train], min_per_label=1)
+    held_records = load_corpus([held], min_per_label=1)
+    assert len(train_records) + len(held_records) == len(split_rows())
+    assert not {r.group for r in train_records} & {r.group for r in held_records}
+    assert not {r.id for r in train_records} & {r.id for r in held_records}
+    assert all(r.source != "synthetic" for r in held_records)
+    assert 0.15 < len(held_records) / (len(split_rows()) - 10) < 0.45
+    again = tmp_path / "again.jsonl"
+    assert main(args[:-1] + [str(again)]) == 0
+    assert again.read_bytes() == held.read_bytes()  # the same split every time
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--split", "0.2"], "--split needs --train-out FILE and --held-out-out FILE"),
+    (["--split", "1.5", "--train-out", "a", "--held-out-out", "b"], "--split must be a fraction"),
+    (["--train-out", "a"], "go with --split"),
+])
+def test_split_arguments_that_cannot_work_are_usage_errors(tmp_path, capsys, args, message):
+    from training.corpus import main
+
+    corpus = write_jsonl(tmp_path / "all.jsonl", balanced(2))
+    with pytest.raises(SystemExit) as caught:
+        main([str(corpus), *args])
+    assert caught.value.code == 2 and message in capsys.readouterr().err

@@ -233,10 +233,6 @@ def test_a_mixed_text_keeps_its_labels_and_says_so(client):
     assert [w["code"] for w in body["warnings"]] == ["mixed_language"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "page-furniture rules (newsbrief/text.py, being rewritten for issue 9) do not know that 。！？ "
-    "end a line like a sentence: once any line ends in '.' or a closing quote, every CJK line is "
-    "taken for a headline and dropped"))
 def test_a_chinese_article_with_a_quoted_line_keeps_all_its_lines():
     text = ("联合国安理会周五就中东局势召开紧急会议。多国代表呼吁有关各方立即停火。\n"
             "中国常驻联合国代表在发言中强调，政治解决是唯一出路。\n"

@@ -166,18 +166,57 @@ def test_a_broken_current_model_blocks_the_gate_unless_forced(registry, estimato
     assert current_version(registry) == new
 
 
-def test_rollback_to_any_earlier_version_is_one_command(registry, estimator, held_out):
-    first = save(registry, estimator, GOOD)
-    second = save(registry, estimator, GOOD)
-    third = save(registry, estimator, GOOD)
-    assert run("--models", registry, "--candidate", third, "--data", held_out) == 0
-    assert run("--models", registry, "--rollback", first) == 0
-    assert current_version(registry) == first
-    assert run("--models", registry, "--rollback", second) == 0
+def promoted_chain(registry, estimator, held_out, count=3):
+    """`count` versions, each promoted through the gate in turn (the first is the initial one)."""
+    names = [save(registry, estimator, GOOD)]
+    for _ in range(count - 1):
+        names.append(save(registry, estimator, GOOD))
+        assert run("--models", registry, "--candidate", names[-1], "--data", held_out) == 0
+    return names
+
+
+def test_rollback_previous_walks_back_along_the_promotion_history_instead_of_flipping(
+        registry, estimator, held_out, capsys):
+    first, second, third = promoted_chain(registry, estimator, held_out)
+    assert run("--models", registry, "--rollback", "previous") == 0
     assert current_version(registry) == second
     assert run("--models", registry, "--rollback", "previous") == 0
     assert current_version(registry) == first
-    assert [e["action"] for e in read_history(registry)] == ["initial", "promote", "rollback", "rollback", "rollback"]
+    capsys.readouterr()
+    assert run("--models", registry, "--rollback", "previous") == 2  # nothing before the initial version
+    assert "no version before" in capsys.readouterr().err and current_version(registry) == first
+    assert [e["action"] for e in read_history(registry)] == ["initial", "promote", "promote", "rollback", "rollback"]
+
+
+def test_rollback_to_a_named_earlier_version_forgets_the_steps_after_it(registry, estimator, held_out):
+    first, second, third = promoted_chain(registry, estimator, held_out)
+    assert run("--models", registry, "--rollback", first) == 0
+    assert current_version(registry) == first
+    assert promote.promotion_chain(registry) == [first]
+
+
+def test_a_promotion_after_a_rollback_is_a_new_step(registry, estimator, held_out):
+    first, second = promoted_chain(registry, estimator, held_out, count=2)
+    assert run("--models", registry, "--rollback", "previous") == 0
+    third = save(registry, estimator, GOOD)
+    assert run("--models", registry, "--candidate", third, "--data", held_out) == 0
+    assert run("--models", registry, "--rollback", "previous") == 0
+    assert current_version(registry) == first  # not back to the rolled-back second
+
+
+def test_rollback_to_a_version_never_promoted_is_refused_and_promotion_is_the_way(
+        registry, estimator, held_out, capsys):
+    first = save(registry, estimator, GOOD)
+    never = save(registry, estimator, BLIND_TO_ALLIANCES)
+    assert run("--models", registry, "--rollback", never) == 2
+    err = capsys.readouterr().err
+    assert "is not a rollback" in err and f"--candidate {never}" in err
+    assert current_version(registry) == first
+    assert run("--models", registry, "--candidate", never, "--data", held_out) == 1  # the gate refuses it
+    assert run("--models", registry, "--candidate", never, "--force") == 0  # or --force, without data
+    assert current_version(registry) == never
+    entry = read_history(registry)[-1]
+    assert entry["action"] == "promote" and entry["forced"] is True and "no held-out data" in entry["reasons"][0]
 
 
 def test_rollback_to_a_version_that_fails_verification_is_refused(registry, estimator):
@@ -258,10 +297,78 @@ def _write(path, rows):
     return path
 
 
-def test_evaluating_on_a_models_own_training_corpus_draws_a_warning(registry, estimator, held_out, capsys):
-    data_hash = corpus_sha256(load_corpus([held_out], min_per_label=1))
+def _save_trained_on(registry, estimator, paths, **metadata):
+    """A version whose metadata and training_records.json say it was trained on `paths`."""
+    from training.corpus import FINGERPRINT_FILE, file_sha256, fingerprint
+
+    records = load_corpus(paths, min_per_label=1)
+    corpus = {"sha256": corpus_sha256(records), "files": {Path(p).name: file_sha256(p) for p in paths}}
+    return save_version(registry, estimator, {"labels": LABELS, "thresholds": GOOD, "corpus": corpus, **metadata},
+                        extra_files={FINGERPRINT_FILE: json.dumps(fingerprint(records)).encode()}).name
+
+
+def test_held_out_data_that_is_a_training_file_is_refused_loudly_unless_forced(
+        registry, estimator, held_out, tmp_path, capsys):
+    other = _write(tmp_path / "other.jsonl", articles(40, seed=7))
     save(registry, estimator, GOOD)
-    trained_on_it = save_version(registry, estimator, {"labels": LABELS, "thresholds": GOOD,
-                                                       "corpus": {"sha256": data_hash}}).name
-    assert run("--models", registry, "--candidate", trained_on_it, "--data", held_out) == 0
-    assert f"the held-out data is the corpus {trained_on_it} was trained on" in capsys.readouterr().err
+    candidate = _save_trained_on(registry, estimator, [other, held_out])
+    capsys.readouterr()
+    assert run("--models", registry, "--candidate", candidate, "--data", held_out) == 1
+    err = capsys.readouterr().err
+    assert "Refused: the held-out data overlaps the corpus" in err and f"{held_out} is the training file" in err
+    assert "--split" in err and read_history(registry)[-1]["action"] == "refused"
+    assert run("--models", registry, "--candidate", candidate, "--data", held_out, "--force") == 0
+    assert "WARNING: the held-out data overlaps" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("change", ["same ids", "same texts"])
+def test_held_out_articles_from_the_training_corpus_are_refused(registry, estimator, tmp_path, capsys, change):
+    training_rows = articles(60, seed=8)
+    training = _write(tmp_path / "train.jsonl", training_rows)
+    save(registry, estimator, GOOD)
+    candidate = _save_trained_on(registry, estimator, [training])
+    held_rows = articles(40, seed=9)
+    for i in range(3):  # three articles of the training corpus slip into the held-out file
+        held_rows[i] = dict(training_rows[i]) if change == "same texts" else dict(held_rows[i], id=training_rows[i]["id"])
+        if change == "same texts":
+            held_rows[i]["id"] = f"renamed-{i}"
+    held = _write(tmp_path / "held.jsonl", held_rows)
+    capsys.readouterr()
+    assert run("--models", registry, "--candidate", candidate, "--data", held) == 1
+    err = capsys.readouterr().err
+    expected = "3 of 40 held-out articles have a training id" if change == "same ids" else "3 a training text"
+    assert expected in err
+
+
+def test_disjoint_held_out_data_passes_the_overlap_check(registry, estimator, held_out, tmp_path):
+    save(registry, estimator, GOOD)
+    candidate = _save_trained_on(registry, estimator, [_write(tmp_path / "train.jsonl", articles(60, seed=8))])
+    assert run("--models", registry, "--candidate", candidate, "--data", held_out) == 0
+
+
+def test_a_version_trained_into_another_registry_is_copied_in_and_promoted(registry, estimator, held_out, tmp_path):
+    save(registry, estimator, BLIND_TO_ALLIANCES)
+    elsewhere = tmp_path / "elsewhere"
+    trained = save_version(elsewhere, estimator, {"labels": LABELS, "thresholds": GOOD, "name": "retrained"})
+    assert not (registry / trained.name).exists()  # current of its own registry only
+    assert run("--models", registry, "--candidate", trained, "--data", held_out) == 0
+    assert current_version(registry) == trained.name
+    artifacts.verify(registry / trained.name)
+    assert current_version(elsewhere) == trained.name  # the source registry is left as it was
+    assert run("--models", registry, "--candidate", trained, "--data", held_out) == 0  # already current
+
+
+def test_a_tampered_version_directory_from_elsewhere_is_not_copied(registry, estimator, held_out, tmp_path, capsys):
+    save(registry, estimator, GOOD)
+    trained = save_version(tmp_path / "elsewhere", estimator, {"labels": LABELS, "thresholds": GOOD, "name": "other"})
+    with open(trained / "model.joblib", "ab") as handle:
+        handle.write(b"x")
+    assert run("--models", registry, "--candidate", trained, "--data", held_out) == 2
+    assert "sha" in capsys.readouterr().err.lower() and not (registry / trained.name).exists()
+
+
+def test_the_candidate_may_be_given_as_the_path_training_printed(registry, estimator, held_out, capsys):
+    save(registry, estimator, BLIND_TO_ALLIANCES)
+    printed = registry / save(registry, estimator, GOOD)
+    assert run("--models", registry, "--candidate", printed, "--data", held_out) == 0
+    assert current_version(registry) == printed.name and "Copied" not in capsys.readouterr().out

@@ -219,3 +219,54 @@ def test_a_model_dir_that_cannot_be_served_stops_the_start_with_exit_2(registry,
                           text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.startswith("newsbrief: MODEL_DIR=") and reason in done.stderr
+
+
+def test_the_master_pid_is_logged_and_in_the_pid_file_and_service_reload_signals_it(server, registry):
+    import tempfile
+
+    base, process, log = server
+    port = base.rsplit(":", 1)[1]
+    pid_file = Path(tempfile.gettempdir()) / f"newsbrief-{port}.pid"
+    assert int(pid_file.read_text()) == process.pid  # gunicorn's master is the `python -m service` process
+    assert f"gunicorn master pid {process.pid}" in log.read_text()
+    set_current(registry, "topics-b")
+    env = {**os.environ, "PORT": port}
+    done = subprocess.run([sys.executable, "-m", "service", "reload"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and f"SIGHUP to the gunicorn master {process.pid}" in done.stdout
+    deadline = time.monotonic() + 30  # the master checked and pinned the new version: workers roll onto it
+    while "topics-b" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert f"model pinned: {registry / 'topics-b'}" in log.read_text()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    assert not pid_file.exists()  # removed on a clean stop
+
+
+def test_service_reload_without_a_running_server_says_what_to_check(tmp_path, monkeypatch, capsys):
+    from service.server import main
+
+    monkeypatch.setenv("PID_FILE", str(tmp_path / "newsbrief.pid"))
+    assert main(["reload"]) == 1
+    err = capsys.readouterr().err
+    assert "no server PID file" in err and "kill -HUP" in err and err.count("\n") == 1
+
+
+def test_a_busy_port_stops_the_start_at_once_with_one_line(tmp_path, monkeypatch, capsys):
+    from service.server import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for name, value in {"HOST": "127.0.0.1", "PORT": str(port), "PID_FILE": str(tmp_path / "pid")}.items():
+            monkeypatch.setenv(name, value)
+        assert main([]) == 2  # before the model check and gunicorn: no "Retrying in 1 second" for 5 s
+    assert capsys.readouterr().err == f"newsbrief: port {port} is in use; set PORT (e.g. PORT={port + 1} make serve)\n"
+
+
+def test_unknown_arguments_get_the_usage(capsys):
+    from service.server import main
+
+    assert main(["--port", "9000"]) == 2
+    assert "python -m service reload" in capsys.readouterr().err

@@ -231,3 +231,37 @@ def test_a_corpus_from_one_source_is_searched_by_story_grouped_cv_instead(tmp_pa
     meta = load_model(registry).metadata
     assert meta["evaluation"]["leave_one_source_out"] is None
     assert meta["search"]["criterion"].startswith("story-grouped")
+
+
+def test_without_matplotlib_it_says_what_to_install_before_reading_anything(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "matplotlib", None)  # as if the [train] extra were absent
+    code = train.main(["--corpus", str(tmp_path / "not-read.jsonl"), "--output", str(tmp_path / "models")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "matplotlib" in err and "pip install -e '.[train]'" in err
+    assert "--no-report" in err and "Traceback" not in err and "not-read.jsonl" not in err
+    assert not (tmp_path / "models").exists()
+
+
+def test_the_version_records_the_ids_and_text_hashes_it_was_trained_on(trained, corpus_file):
+    code, registry = trained
+    version = next(p for p in registry.iterdir() if p.is_dir() and not p.name.startswith("."))
+    recorded = json.loads((version / "training_records.json").read_text(encoding="utf-8"))
+    records = load_corpus([corpus_file])
+    assert code == 0 and recorded["ids"] == sorted(r.id for r in records)
+    assert len(recorded["texts"]) == len(records) and all(len(h) == 16 for h in recorded["texts"])
+
+
+def test_held_out_data_split_from_the_training_corpus_is_refused_by_promote(trained, corpus_file, tmp_path, capsys):
+    from training import corpus as corpus_cli
+    from training import promote
+
+    code, registry = trained
+    version = next(p for p in registry.iterdir() if p.is_dir() and not p.name.startswith("."))
+    held = tmp_path / "held_out.jsonl"
+    assert corpus_cli.main([str(corpus_file), "--min-per-label", "1", "--split", "0.3",
+                            "--train-out", str(tmp_path / "train.jsonl"), "--held-out-out", str(held)]) == 0
+    served = tmp_path / "served"
+    assert promote.main(["--models", str(served), "--candidate", str(version), "--data", str(held)]) == 1
+    err = capsys.readouterr().err
+    assert "held-out articles have a training id" in err and "Refused" in err

@@ -22,6 +22,10 @@ Reuters `...-id-<hash>` ids that carry no story code, and `cfb-<collection>-<n>`
 distinct articles of one collection) is its own group.
 
 `python -m training.corpus FILE...` validates and prints a summary or the problems (exit 1).
+`python -m training.corpus FILE... --split 0.2 --train-out train.jsonl --held-out-out held_out.jsonl`
+also writes a training file and a held-out file for training.promote: whole story groups go to one
+side (versions of a story never straddle), a seeded hash of the group decides which, and synthetic
+records always train (they are never scored).
 """
 from __future__ import annotations
 
@@ -129,6 +133,23 @@ def corpus_sha256(records) -> str:
     return digest.hexdigest()
 
 
+FINGERPRINT_FILE = "training_records.json"  # written beside a model by training.train
+
+
+def fingerprint(records) -> dict:
+    """Ids and text hashes of records, to tell whether held-out data overlaps a training corpus
+    without keeping the texts: {"ids": [...], "texts": [first 16 hex digits of SHA-256 of the
+    normalised text, ...]}, both sorted."""
+    return {"ids": sorted({r.id for r in records}),
+            "texts": sorted({hashlib.sha256(normalise_text(r.text).encode("utf-8")).hexdigest()[:16]
+                             for r in records})}
+
+
+def json_error(error: json.JSONDecodeError) -> str:
+    """'Unterminated string starting at column 22' (json's own message ends with 'at' for some errors)."""
+    return f"{error.msg.removesuffix(' at')} at column {error.colno}"
+
+
 def file_sha256(path) -> str:
     """SHA-256 of one file's bytes (provenance: which exact file was used)."""
     digest = hashlib.sha256()
@@ -167,7 +188,7 @@ def _read_jsonl(path: str, data: bytes):
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            problems.append(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno}); "
+            problems.append(f"{path}:{number}: not valid JSON ({json_error(exc)}); "
                             "each line must be one JSON object")
             continue
         if not isinstance(row, dict):
@@ -371,6 +392,41 @@ def summary(corpus: Corpus, labels) -> str:
     return "\n".join(lines)
 
 
+SYNTHETIC_SOURCE = "synthetic"  # such records train but are never scored, so never held out
+
+
+def split(corpus: Corpus, fraction: float, seed: int = 0) -> tuple[list[Record], list[Record]]:
+    """(training, held-out) records: each story group goes wholly to one side, chosen by a seeded
+    hash of the group, so the split is the same on every machine; synthetic records always train."""
+    train, held_out = [], []
+    for record in corpus:
+        digest = hashlib.sha256(f"{seed}:{record.group}".encode("utf-8")).digest()
+        draw = int.from_bytes(digest[:8], "big") / 2 ** 64
+        if record.source != SYNTHETIC_SOURCE and draw < fraction:
+            held_out.append(record)
+        else:
+            train.append(record)
+    return train, held_out
+
+
+def write_jsonl(path: str, records) -> None:
+    """Write records as JSON Lines atomically (a temporary file renamed into place)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    temp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        with open(temp, "w", encoding="utf-8") as handle:
+            for r in records:
+                row = {"id": r.id, "title": r.title, "text": r.text, "labels": list(r.labels),
+                       "source": r.source, "group": r.group}
+                handle.write(json.dumps({k: v for k, v in row.items() if v is not None}, ensure_ascii=False) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.corpus",
                                      description="Validate labelled corpus files and summarise them.")
@@ -379,7 +435,23 @@ def main(argv=None) -> int:
                         help="comma-separated label set (default: %(default)s)")
     parser.add_argument("--min-per-label", type=int, default=DEFAULT_MIN_PER_LABEL,
                         help="fewest examples a label needs (default: %(default)s)")
+    parser.add_argument("--split", type=float, metavar="FRACTION",
+                        help="also write the corpus split in two: about FRACTION of the story groups "
+                             "(e.g. 0.2) held out for training.promote, the rest for training.train")
+    parser.add_argument("--train-out", metavar="FILE", help="with --split: the training records (JSON Lines)")
+    parser.add_argument("--held-out-out", metavar="FILE", help="with --split: the held-out records (JSON Lines)")
+    parser.add_argument("--seed", type=int, default=0, help="with --split: which groups are held out (default: 0)")
     args = parser.parse_args(argv)
+    if args.split is not None:
+        if not 0 < args.split < 1:
+            parser.error(f"--split must be a fraction between 0 and 1 (e.g. 0.2), not {args.split}")
+        if not args.train_out or not args.held_out_out:
+            parser.error("--split needs --train-out FILE and --held-out-out FILE")
+        inputs = {os.path.realpath(f) for f in args.files}
+        if {os.path.realpath(args.train_out), os.path.realpath(args.held_out_out)} & inputs:
+            parser.error("--train-out and --held-out-out must not overwrite an input file")
+    elif args.train_out or args.held_out_out:
+        parser.error("--train-out and --held-out-out go with --split FRACTION")
     labels = tuple(name.strip() for name in args.labels.split(",") if name.strip())
     try:
         corpus = load_corpus(args.files, labels=labels, min_per_label=args.min_per_label)
@@ -391,6 +463,20 @@ def main(argv=None) -> int:
     for warning in corpus.warnings:
         print("warning: " + warning, file=sys.stderr)
     print(summary(corpus, labels))
+    if args.split is not None:
+        train, held_out = split(corpus, args.split, args.seed)
+        per_label = Counter(label for r in held_out for label in r.labels)
+        missing = [label for label in labels if not per_label.get(label)]
+        if not held_out or missing:
+            print(f"error: the held-out part ({len(held_out)} records) has no example of "
+                  f"{', '.join(missing) or 'anything'}; use a larger --split or another --seed",
+                  file=sys.stderr)
+            return 1
+        write_jsonl(args.train_out, train)
+        write_jsonl(args.held_out_out, held_out)
+        print(f"split: {len(train)} records to {args.train_out} (train on these), {len(held_out)} to "
+              f"{args.held_out_out} (promote with these; per label: "
+              + ", ".join(f"{label} {per_label.get(label, 0)}" for label in labels) + ")")
     return 0
 
 

@@ -1,22 +1,35 @@
 """Promotion gate and rollback for a model registry (see newsbrief.artifacts for its layout).
 
-    python -m training.promote --models DIR --candidate VERSION --data FILE [FILE ...]
+    python -m training.promote --models DIR --candidate VERSION|PATH --data FILE [FILE ...]
                                [--tolerance 0.01] [--force]
-    python -m training.promote --models DIR --rollback VERSION|previous
+    python -m training.promote --models DIR --rollback previous|VERSION
     python -m training.promote --models DIR --list
 
 Promotion scores the candidate and the current model on the same held-out labelled data (validated
 like a training corpus), each with its own thresholds, and moves CURRENT to the candidate only if
 its macro-F1 and every label's F1 are at least the current model's minus the tolerance (or with
---force). Every decision is appended to DIR/history.jsonl. Exit status: 0 promoted / rolled back /
-nothing to do, 1 refused, 2 usage error (bad arguments, unknown version, invalid data).
+--force, which may also go without --data). The candidate is a version in DIR, or the path of a
+version directory trained elsewhere (`training.train --output /tmp/models`): it is verified and
+copied into DIR first. Held-out data that overlaps the candidate's training corpus (the same file,
+the same articles by id or text) is refused unless --force: its figures would be flattering.
+
+Rollback goes back along the promotion history: `previous` is the version that was current before
+the current one was promoted (twice goes back two steps, it does not flip between two versions);
+`--rollback VERSION` goes back to an earlier version on that path. Making any other version
+current is a promotion (`--candidate VERSION`, through the gate or with --force).
+
+Every decision is appended to DIR/history.jsonl. Exit status: 0 promoted / rolled back / nothing
+to do, 1 refused, 2 usage error (bad arguments, unknown version, invalid data).
 """
 from __future__ import annotations
 
 import argparse
 import fcntl
+import json
 import os
+import shutil
 import sys
+import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +38,7 @@ import numpy as np
 
 from newsbrief import artifacts
 from newsbrief.errors import ArtifactError, CorpusError
-from training.corpus import corpus_sha256, load_corpus
+from training.corpus import FINGERPRINT_FILE, corpus_sha256, file_sha256, fingerprint, load_corpus
 
 PROMOTED, REFUSED, USAGE = 0, 1, 2
 
@@ -150,8 +163,9 @@ def _version(root: Path, name: str) -> Path:
     return root / name
 
 
-def promote(root: Path, candidate_name: str, data: list[str], tolerance: float, force: bool,
+def promote(root: Path, candidate_name: str, data: list[str] | None, tolerance: float, force: bool,
             min_per_label: int = 1) -> int:
+    candidate_name = _candidate_name(Path(root), candidate_name)
     root = _registry(str(root))
     candidate_dir = _version(root, candidate_name)
     current_name = artifacts.current_version(root)
@@ -164,6 +178,9 @@ def promote(root: Path, candidate_name: str, data: list[str], tolerance: float, 
         print(f"Refused: the candidate {candidate_name} cannot be loaded safely: {error}", file=sys.stderr)
         _log(root, "refused", current_name, candidate_name, force, tolerance, data, reasons=[str(error)])
         return REFUSED
+    if not data:  # --force without held-out data: nothing to compare
+        return _move_pointer(root, current_name, candidate_name, force, tolerance, None, None, None,
+                             ["promoted with --force and no held-out data"])
     current, current_problem = None, None
     if current_name is not None:
         try:
@@ -180,12 +197,26 @@ def promote(root: Path, candidate_name: str, data: list[str], tolerance: float, 
         raise UsageError(f"the held-out data has {len(error.problems)} problem(s):\n  "
                          + "\n  ".join(error.problems)) from None
     data_hash = corpus_sha256(records)
-    for model in filter(None, (candidate, current)):
-        corpus = model.metadata.get("corpus")
-        trained_on = model.metadata.get("corpus_sha256") or (corpus.get("sha256") if isinstance(corpus, dict) else None)
-        if trained_on == data_hash:
-            print(f"warning: the held-out data is the corpus {model.version} was trained on; "
-                  "its figures will be flattering.", file=sys.stderr)
+    overlap = training_overlap(root / candidate_name, candidate.metadata, records, data)
+    if overlap:
+        message = (f"the held-out data overlaps the corpus {candidate_name} was trained on: "
+                   + "; ".join(overlap) + ". Its figures would be flattering")
+        if not force:
+            print(f"Refused: {message}. Hold out articles the candidate never saw (python -m training.corpus "
+                  "FILE --split 0.2 --train-out train.jsonl --held-out-out held_out.jsonl, then train on "
+                  "train.jsonl), or use --force.", file=sys.stderr)
+            _log(root, "refused", current_name, candidate_name, force, tolerance, data, data_hash,
+                 reasons=[message])
+            return REFUSED
+        print(f"WARNING: {message}; going on because of --force.", file=sys.stderr)
+    if current is not None and not current_problem:
+        if not (root / current_name / FINGERPRINT_FILE).is_file():
+            print(f"note: the current model {current_name} does not record the articles it was trained on, so "
+                  "only a whole training file or corpus can be recognised in the held-out data; if it was "
+                  "trained on these articles, its figures are flattering.", file=sys.stderr)
+        for problem in training_overlap(root / current_name, current.metadata, records, data):
+            print(f"warning: the held-out data overlaps the corpus the current model {current_name} was "
+                  f"trained on ({problem}); its figures will be flattering.", file=sys.stderr)
     texts = model_inputs(records)
     candidate_scores = evaluate(candidate, records, texts)
     current_scores = evaluate(current, records, texts) if current is not None and not current_problem else None
@@ -205,6 +236,10 @@ def promote(root: Path, candidate_name: str, data: list[str], tolerance: float, 
               "Use --force to promote anyway.", file=sys.stderr)
         _log(root, "refused", current_name, candidate_name, force, tolerance, data, data_hash, metrics, reasons)
         return REFUSED
+    return _move_pointer(root, current_name, candidate_name, force, tolerance, data, data_hash, metrics, reasons)
+
+
+def _move_pointer(root, current_name, candidate_name, force, tolerance, data, data_hash, metrics, reasons) -> int:
     with registry_lock(root):
         now = artifacts.current_version(root)
         if now != current_name:
@@ -215,19 +250,105 @@ def promote(root: Path, candidate_name: str, data: list[str], tolerance: float, 
         _log(root, "promote", current_name, candidate_name, force, tolerance, data, data_hash, metrics, reasons)
     forced = f" (forced past: {'; '.join(reasons)})" if reasons else ""
     print(f"\nPromoted {candidate_name} (was {current_name}){forced}. Running services switch on SIGHUP "
-          "or POST /admin/reload.")
+          "(python -m service reload) or POST /admin/reload.")
     return PROMOTED
+
+
+def _candidate_name(root: Path, candidate: str) -> str:
+    """The registry's name for --candidate: a version name as given, or a version directory's path
+    (as training.train prints it): one inside the registry by its name, one elsewhere copied in."""
+    if os.sep not in candidate and not candidate.startswith("."):
+        return candidate
+    path = Path(candidate)
+    if not (path / artifacts.METADATA).is_file():
+        raise UsageError(f"--candidate {candidate}: not a model version directory (no {artifacts.METADATA}); "
+                         "give a version name or the path training.train printed")
+    if path.resolve().parent == root.resolve():
+        return path.name
+    return import_version(root, path)
+
+
+def import_version(root: Path, source: Path) -> str:
+    """Copy a version directory trained elsewhere into the registry (verified first, written under a
+    hidden name and renamed into place); return its name. The same version already there is reused."""
+    try:
+        meta = artifacts.verify(source)
+    except ArtifactError as error:
+        raise UsageError(f"--candidate {source}: {error}") from None
+    name = source.resolve().name
+    target = root / name
+    if target.exists():
+        if artifacts.read_metadata(target) != meta:
+            raise UsageError(f"--candidate {source}: {root} already holds a different version named {name}")
+        return name
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".tmp-import-", dir=root))
+    try:
+        shutil.copytree(source, staging, dirs_exist_ok=True)
+        staging.chmod(0o755)
+        for path in staging.rglob("*"):
+            if path.is_file():
+                with open(path, "rb") as handle:
+                    os.fsync(handle.fileno())
+        os.rename(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    print(f"Copied {source} into {root} as {name}.")
+    return name
+
+
+def training_overlap(version_dir: Path, metadata: dict, records, data_paths) -> list[str]:
+    """How held-out `records` (read from `data_paths`) overlap the corpus a version was trained on:
+    the same corpus, one of its files, or articles with the same id or text (from the version's
+    training_records.json, written by training.train)."""
+    corpus = metadata.get("corpus") if isinstance(metadata.get("corpus"), dict) else {}
+    found = []
+    if (metadata.get("corpus_sha256") or corpus.get("sha256")) == corpus_sha256(records):
+        found.append("it is the very corpus")
+    trained_files = corpus.get("files") if isinstance(corpus.get("files"), dict) else {}
+    by_hash = {digest: name for name, digest in trained_files.items()}
+    for path in data_paths:
+        digest = file_sha256(path)
+        if digest in by_hash:
+            found.append(f"{path} is the training file {by_hash[digest]}")
+    try:
+        trained = json.loads((version_dir / FINGERPRINT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return found
+    held_out = fingerprint(records)
+    same_ids = sorted(set(held_out["ids"]) & set(trained.get("ids", ())))
+    same_texts = set(held_out["texts"]) & set(trained.get("texts", ()))
+    if same_ids or same_texts:
+        shown = ", ".join(same_ids[:5]) + (", ..." if len(same_ids) > 5 else "")
+        found.append(f"{len(same_ids)} of {len(records)} held-out articles have a training id"
+                     + (f" ({shown})" if same_ids else "") + f", {len(same_texts)} a training text")
+    return found
 
 
 def rollback(root: Path, target: str) -> int:
     root = _registry(str(root))
     current_name = artifacts.current_version(root)
+    chain = promotion_chain(root)
     if target == "previous":
-        target = _previous(root, current_name)
+        if len(chain) < 2:
+            raise UsageError(f"the history in {root} records no version before {current_name}; there is "
+                             "nothing to roll back to (see --list; make a version current with --candidate)")
+        target = chain[-2]
     version_dir = _version(root, target)
     if target == current_name:
         print(f"{target} is already the current version; nothing to do.")
         return PROMOTED
+    if target not in chain[:-1]:
+        behind = ", ".join(reversed(chain[:-1])) or "none"
+        raise UsageError(f"{target} was never current before {current_name}, so going to it is not a rollback "
+                         f"(versions behind the current one, latest first: {behind}). Making it current is a "
+                         f"promotion: --candidate {target} --data HELD_OUT (or --force)")
     try:
         artifacts.verify(version_dir)
     except ArtifactError as error:
@@ -238,17 +359,38 @@ def rollback(root: Path, target: str) -> int:
         artifacts.set_current(root, target)
         _log(root, "rollback", current_name, target, False, None, None)
     print(f"Rolled back: CURRENT is {target} (was {current_name}). Running services switch on SIGHUP "
-          "or POST /admin/reload.")
+          "(python -m service reload) or POST /admin/reload.")
     return PROMOTED
 
 
-def _previous(root: Path, current_name: str | None) -> str:
-    """The version that was current before the latest change of the pointer to the current one."""
-    for entry in reversed(artifacts.read_history(root)):
-        if entry.get("action") in ("promote", "rollback") and entry.get("to") == current_name and entry.get("from"):
-            return entry["from"]
-    raise UsageError(f"the history in {root} records no version before {current_name}; name one "
-                     "(see --list)")
+def promotion_chain(root: Path) -> list[str]:
+    """The versions that were current, oldest first, ending with the current one, as the history
+    tells: a promotion adds a step, a rollback goes back to an earlier step and forgets the later
+    ones (so `previous` walks back instead of flipping between two versions)."""
+    chain: list[str] = []
+    for entry in artifacts.read_history(root):
+        action, to = entry.get("action"), entry.get("to")
+        if not isinstance(to, str):
+            continue
+        if action in ("initial", "promote"):
+            if not chain or chain[-1] != to:
+                chain.append(to)
+        elif action == "rollback":
+            _back_to(chain, to)
+    current = artifacts.current_version(root)
+    if current is not None and (not chain or chain[-1] != current):  # the pointer was moved by hand
+        if current in chain:
+            _back_to(chain, current)
+        else:
+            chain.append(current)
+    return chain
+
+
+def _back_to(chain: list[str], version: str) -> None:
+    if version in chain:
+        del chain[len(chain) - chain[::-1].index(version):]
+    else:  # a rollback to a version never promoted (older tools allowed it): it replaces the last step
+        chain[-1:] = [version]
 
 
 def _log(root, action, before, after, force, tolerance, data, data_hash=None, metrics=None, reasons=None):
@@ -291,19 +433,27 @@ def main(argv=None) -> int:
                                      description="Promote a candidate model version, roll back, or list versions.")
     parser.add_argument("--models", required=True, metavar="DIR", help="the model registry (e.g. models/)")
     action = parser.add_mutually_exclusive_group(required=True)
-    action.add_argument("--candidate", metavar="VERSION", help="version to compare with the current one and promote")
-    action.add_argument("--rollback", metavar="VERSION", help="make this earlier version current ('previous' = "
-                                                               "the one before the current)")
+    action.add_argument("--candidate", metavar="VERSION|PATH",
+                        help="version to compare with the current one and promote: a version in DIR, or the "
+                             "path of a version directory trained elsewhere (it is copied into DIR)")
+    action.add_argument("--rollback", metavar="previous|VERSION",
+                        help="go back along the promotion history: 'previous' = the version current before "
+                             "this one was promoted; VERSION = an earlier version on that path")
     action.add_argument("--list", action="store_true", help="list versions (* = current)")
-    parser.add_argument("--data", nargs="+", metavar="FILE", help="held-out labelled articles (JSONL or CSV)")
+    parser.add_argument("--data", nargs="+", metavar="FILE",
+                        help="held-out labelled articles (JSONL or CSV) the candidate was not trained on; "
+                             "make them with python -m training.corpus FILE --split")
     parser.add_argument("--tolerance", type=float, default=0.01,
                         help="how much lower an F1 may be than the current one's (default: %(default)s)")
     parser.add_argument("--min-per-label", type=int, default=1,
                         help="fewest held-out examples each label needs (default: %(default)s)")
-    parser.add_argument("--force", action="store_true", help="promote even if the candidate is worse")
+    parser.add_argument("--force", action="store_true",
+                        help="promote even if the candidate is worse, the held-out data overlaps its training "
+                             "corpus, or there is no --data")
     args = parser.parse_args(argv)
-    if args.candidate and not args.data:
-        parser.error("--candidate needs --data FILE: held-out labelled articles to compare the models on")
+    if args.candidate and not args.data and not args.force:
+        parser.error("--candidate needs --data FILE: held-out labelled articles to compare the models on "
+                     "(make them with python -m training.corpus FILE --split; or --force to promote without)")
     if not 0 <= args.tolerance < 1:
         parser.error(f"--tolerance must be between 0 and 1, got {args.tolerance}")
     try:

@@ -396,12 +396,28 @@ def metadata_for(result: dict, records, args) -> dict:
     }
 
 
+def missing_requirements(args) -> str | None:
+    """What this run needs that is not installed, as a one-line message saying what to install."""
+    if not args.no_report:
+        try:
+            import matplotlib  # noqa: F401  (the report's pictures)
+        except ImportError:
+            return ("the training report needs matplotlib, which is not installed; install the training extra "
+                    "with .venv/bin/pip install -e '.[train]' (or make test), or pass --no-report to skip report.html")
+    return None
+
+
 def main(argv=None) -> int:
     try:
         args = parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
-    from training.corpus import load_corpus
+    missing = missing_requirements(args)
+    if missing:  # before any work: training takes a minute or more
+        print(f"error: {missing}", file=sys.stderr)
+        return 2
+    import json
+    from training.corpus import FINGERPRINT_FILE, fingerprint, load_corpus
     from newsbrief.artifacts import save_version
     if os.path.exists(args.output) and not os.path.isdir(args.output):
         print(f"error: --output {args.output} is a file; give a model registry directory (e.g. models/)",
@@ -422,7 +438,8 @@ def main(argv=None) -> int:
         print(f"error: cannot train on this corpus: {error}", file=sys.stderr)
         return 1
     metadata = metadata_for(result, records, args)
-    extra = {}
+    # ids and text hashes of the training records: training.promote refuses held-out data that overlaps them
+    extra = {FINGERPRINT_FILE: json.dumps(fingerprint(records)).encode("utf-8")}
     if not args.no_report:
         from training.report import render_report
         log("writing report.html")
@@ -433,6 +450,10 @@ def main(argv=None) -> int:
         print(f"error: cannot write the model into {args.output}: {error}", file=sys.stderr)
         return 1
     log(f"saved {version_dir}")
+    from newsbrief.artifacts import current_version
+    if current_version(args.output) == version_dir.name:
+        log(f"it is the current version of {args.output}; to serve it from another registry (e.g. models): "
+            f"python -m training.promote --models models --candidate {version_dir} --data HELD_OUT.jsonl")
     print(version_dir)
     return 0
 
