@@ -19,6 +19,7 @@ class Options:
     sentences: int = 3
     algorithm: str = DEFAULT_ALGORITHM
     explain: bool = False
+    words: int | None = None   # a word budget instead of `sentences`
 
     @classmethod
     def from_body(cls, body: dict) -> "Options":
@@ -27,6 +28,7 @@ class Options:
             sentences=summary.get("sentences", cls.sentences),
             algorithm=summary.get("algorithm", cls.algorithm),
             explain=bool(body.get("explain", False)),
+            words=summary.get("words"),
         )
 
 
@@ -112,7 +114,8 @@ class Analyzer:
 
     @staticmethod
     def _summary(article: Article, options: Options) -> dict:
-        chosen = summarize(article, options.sentences, options.algorithm)
+        count = None if options.words is not None else options.sentences
+        chosen = summarize(article, count, options.algorithm, words=options.words)
         return {
             "algorithm": options.algorithm,
             "text": " ".join(sentence.text for sentence, _ in chosen),
