@@ -324,7 +324,7 @@ def cross_validation(rows: list[dict], rouge: "Rouge") -> str:
         ("all features, no penalty", held_out(with_title, everything, 0.0), lead),
         ("without the title feature", held_out(with_title, no_title, 0.0), lead),
     ]
-    for redundancy in sorted({0.5, 1.0, 2.0, NEWS_REDUNDANCY} - {0.0}):
+    for redundancy in sorted({1.0, 2.0, 4.0, 8.0, NEWS_REDUNDANCY} - {0.0}):
         variants.append((f"all features, redundancy {redundancy}", held_out(with_title, everything, redundancy), lead))
     variants += [
         ("title withheld from the request (weights fitted without title)",

@@ -167,9 +167,10 @@ def test_bad_word_budgets_raise_invalid_request(count, words, hint):
 
 # ------------------------------------------------------------------------------ the default
 
-def test_default_takes_the_lede_of_an_ordinary_article():
-    for text in (ARTICLE, (EXAMPLES / "qusayr_deployment.txt").read_text(encoding="utf-8")):
-        assert picked(text, 1, DEFAULT_ALGORITHM) == picked(text, 1, "lead")
+@pytest.mark.parametrize("name", ["qusayr_deployment.txt", "egypt_nato_ties.txt"])
+def test_default_takes_the_lede_of_an_ordinary_article(name):
+    text = (EXAMPLES / name).read_text(encoding="utf-8")
+    assert picked(text, 1, DEFAULT_ALGORITHM) == picked(text, 1, "lead")
 
 
 LIVE_PAGE = """Fighting resumed near the town of Qusayr on Monday, a monitoring group said.
@@ -186,33 +187,17 @@ def test_default_prefers_a_new_fact_to_a_repeat_of_a_chosen_sentence():
 
 
 def test_default_uses_the_title_as_evidence_and_works_without_one():
-    text = ("It has come to this. "
-            "Prices rose again in the capital's markets this week, traders said. "
-            "The central bank raised its main interest rate by two points on Thursday to fight inflation. "
-            "Shoppers queued outside bakeries before dawn.")
+    text = ("Officials from six countries met in the capital on Tuesday to discuss the economy of the region. "
+            "The central bank raised its main interest rate by two points to fight inflation, officials said. "
+            "Traders said prices of bread and fuel rose again this week in the capital's markets. "
+            "Shoppers queued outside bakeries before dawn in the old city.")
     title = "Central bank raises interest rate to fight inflation"
-    with_title = [s.text for s, _ in summarize(prepare(text, title), 1)]
-    assert with_title == ["The central bank raised its main interest rate by two points on Thursday to fight inflation."]
+    assert [s.text for s, _ in summarize(prepare(text, title), 1)] == [
+        "The central bank raised its main interest rate by two points to fight inflation, officials said."]
     without = [s.text for s, _ in summarize(prepare(text), 1)]
-    assert len(without) == 1 and without[0] in text
+    assert without == [text.split(". ")[0] + "."]
     # a title that shares no word with the article is no evidence: the title-less choice stands
     assert [s.text for s, _ in summarize(prepare(text, "Zzz qqq"), 1)] == without
-
-
-def test_default_prefers_a_reported_sentence_to_a_quote_at_the_same_place():
-    chosen = picked(ARTICLE, 3, DEFAULT_ALGORITHM)
-    assert "“Now it is resolved,” said a military commander." not in chosen
-    assert "“Now it is resolved,” said a military commander." in picked(ARTICLE, 3, "lead")
-
-
-@pytest.mark.parametrize("name", ["qusayr_deployment.txt", "egypt_nato_ties.txt"])
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_example_summaries_hold_no_furniture(name, algorithm):
-    text = (EXAMPLES / name).read_text(encoding="utf-8")
-    for sentence, _ in summarize(prepare(text), 5, algorithm):
-        assert text[sentence.start:sentence.end] == sentence.text
-        assert "REUTERS/" not in sentence.text and "(Turkish Embassy in Cairo)" not in sentence.text
-        assert sentence.text not in ("TT", "20")
 
 
 def _rows(name: str, limit: int) -> list[dict]:
