@@ -242,7 +242,7 @@ class Editors:
         self.set = "2019-2026" if "outlet" in row else "dev"
         self.heading = heading = row.get("title") if title else None
         self.texts = [s.text for s in _distinct(prepare(row["text"], heading).sentences, MAX_SENTENCES)]
-        self.features, self.similarity = news_features(self.texts, heading, similarity=True)
+        self.features, self.overlap = news_features(self.texts, heading, overlap=True)
         words = [set(re.findall(r"\w+", t.lower())) for t in self.texts]
         self.votes = np.zeros(len(self.texts))
         for picks in row["picks"]:                    # each editor's sentence, matched to ours
@@ -261,9 +261,9 @@ class Editors:
 
     def pick(self, values: np.ndarray, redundancy: float = 0.0, count: int = 3) -> list[int]:
         """summarize's greedy choice (same code) for given values and redundancy weight."""
-        from newsbrief.summarize import _Ranking, _repeats, _select
+        from newsbrief.summarize import _Ranking, _repeat_penalty, _select
 
-        return _select(_Ranking(values, values, redundancy * _repeats(self.similarity)), count, None, None)
+        return _select(_Ranking(values, values, _repeat_penalty(self.overlap, redundancy)), count, None, None)
 
     def shipped(self, count: int = 3) -> list[int]:
         """What the "news" algorithm picks (with or without the title, as prepared)."""

@@ -77,13 +77,6 @@ def overlap_matrix(stems: list[list[str]]) -> np.ndarray:
     return (counts @ counts.T).toarray()
 
 
-def cosine_from_overlap(overlap: np.ndarray) -> np.ndarray:
-    """Cosine similarity of the sentences' stem-count vectors (0 for a sentence without stems)."""
-    norms = np.sqrt(np.diag(overlap))
-    norms[norms == 0] = 1.0
-    return overlap / np.outer(norms, norms)
-
-
 def textrank_scores(stems: list[list[str]], damping: float = TEXTRANK_DAMPING,
                     epsilon: float = TEXTRANK_EPSILON, overlap: np.ndarray | None = None) -> np.ndarray:
     """TextRank: overlap(i, j) / (log|i| + log|j|), row-normalised, damped PageRank.

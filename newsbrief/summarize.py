@@ -19,6 +19,7 @@ The centrality algorithms consider at most MAX_SENTENCES sentences from the star
 """
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from typing import Callable, NamedTuple, Sequence
@@ -102,36 +103,40 @@ def _check_positive(value, field: str) -> None:
 
 class _Ranking(NamedTuple):
     """What a scorer returns: a score per sentence (returned with the summary); what the
-    selection maximises, if not the score; and a penalty matrix for redundancy: once sentence j
-    is chosen, sentence i's value drops by up to penalty[i, j] (the largest over chosen j)."""
+    selection maximises, if not the score; and a redundancy penalty: penalty(j)[i] is what
+    choosing sentence j takes off sentence i's value (the largest over the chosen j counts)."""
     scores: np.ndarray
     values: np.ndarray | None = None
-    penalty: np.ndarray | None = None
+    penalty: Callable[[int], np.ndarray] | None = None
 
 
 def _select(ranking: _Ranking, count: int | None, lengths: np.ndarray | None, words: int | None) -> list[int]:
     """Greedy choice: the highest value (less its redundancy with what is already chosen) among
     the sentences that still fit; ties go to the earlier sentence."""
-    values = np.nan_to_num(ranking.scores if ranking.values is None else ranking.values, nan=-np.inf)
-    n = len(values)
-    open_ = np.ones(n, dtype=bool)
-    drop = np.zeros(n)
+    values = ranking.scores if ranking.values is None else ranking.values
+    values = np.nan_to_num(values.astype(float), nan=-_HUGE, posinf=_HUGE, neginf=-_HUGE)
+    limit = len(values) if count is None else min(count, len(values))
+    if ranking.penalty is None and words is None:
+        return np.argsort(-values, kind="stable")[:limit].tolist()
     chosen: list[int] = []
+    drop = np.zeros(len(values))
     left = words
-    while len(chosen) < (n if count is None else min(count, n)):
+    while len(chosen) < limit:
         if left is not None and chosen:
-            open_ &= lengths <= left
-        if not open_.any():
+            values[lengths > left] = -np.inf          # no longer fits
+        best = int(np.argmax(values - drop))
+        if values[best] == -np.inf:
             break
-        candidates = np.flatnonzero(open_)
-        best = int(candidates[np.argmax((values - drop)[candidates])])
         chosen.append(best)
-        open_[best] = False
+        values[best] = -np.inf
         if left is not None:
             left -= int(lengths[best])
-        if ranking.penalty is not None:
-            drop = np.maximum(drop, ranking.penalty[:, best])
+        if ranking.penalty is not None and len(chosen) < limit:
+            drop = np.maximum(drop, ranking.penalty(best))
     return chosen
+
+
+_HUGE = 1e300   # stands for scores that are not finite numbers; -inf marks a sentence out of the running
 
 
 def _distinct(sentences: Sequence[Sentence], limit: int) -> list[Sentence]:
@@ -174,14 +179,14 @@ NEWS_FEATURES = ("length", "centrality", "position", "quote", "title")
 LENGTH_CAP = 15
 
 
-def news_features(texts: list[str], title: str | None = None, *, similarity: bool = False):
+def news_features(texts: list[str], title: str | None = None, *, overlap: bool = False):
     """(sentences x 5): ln(min(words, LENGTH_CAP)), TextRank / max TextRank, ln(1 + index),
     starts or ends with a quote mark, and the cosine similarity of the sentence's content stems
-    to the title's (0 without a title). With `similarity`, also the sentences' cosine matrix."""
+    to the title's (0 without a title). With `overlap`, also _centrality.overlap_matrix."""
     analysed = [_words.analyse(t) for t in texts]
     stems = [s for _, s in analysed]
-    overlap = _centrality.overlap_matrix(stems)
-    centrality = _centrality.textrank_scores(stems, overlap=overlap)
+    shared = _centrality.overlap_matrix(stems)
+    centrality = _centrality.textrank_scores(stems, overlap=shared)
     top = centrality.max() if len(centrality) else 0.0
     centrality = centrality / top if top > 0 else centrality
     features = np.column_stack([
@@ -191,7 +196,7 @@ def news_features(texts: list[str], title: str | None = None, *, similarity: boo
         [_QUOTE.search(t) is not None for t in texts],
         _title_similarity(stems, title),
     ]).astype(float)
-    return (features, _centrality.cosine_from_overlap(overlap)) if similarity else features
+    return (features, shared) if overlap else features
 
 
 def _title_similarity(stems: list[list[str]], title: str | None) -> np.ndarray:
@@ -199,12 +204,11 @@ def _title_similarity(stems: list[list[str]], title: str | None) -> np.ndarray:
     heading = set(_words.content_stems(title)) if title else set()
     if not heading:
         return np.zeros(len(stems))
-    out = np.zeros(len(stems))
-    for i, sentence in enumerate(stems):
+    out = []
+    for sentence in stems:
         distinct = set(sentence)
-        if distinct:
-            out[i] = len(distinct & heading) / np.sqrt(len(distinct) * len(heading))
-    return out
+        out.append(len(distinct & heading) / math.sqrt(len(distinct) * len(heading)) if distinct else 0.0)
+    return np.array(out)
 
 
 _NEWS_VECTOR = np.array([NEWS_WEIGHTS[f] for f in NEWS_FEATURES])
@@ -215,15 +219,23 @@ def _news(texts: list[str], title: str | None) -> _Ranking:
     """A 0..1 score from length, centrality, position, quoting and likeness to the title (the
     title-less weights when no sentence shares a word with the title); each chosen sentence
     lowers the value of the sentences that repeat it."""
-    features, similarity = news_features(texts, title, similarity=True)
+    features, overlap = news_features(texts, title, overlap=True)
     weights = _NEWS_VECTOR if features[:, -1].any() else _NEWS_VECTOR_UNTITLED
     linear = features @ weights + _NEWS_OFFSET
-    return _Ranking(1.0 / (1.0 + np.exp(-linear)), linear, NEWS_REDUNDANCY * _repeats(similarity))
+    return _Ranking(1.0 / (1.0 + np.exp(-linear)), linear, _repeat_penalty(overlap, NEWS_REDUNDANCY))
 
 
-def _repeats(similarity: np.ndarray) -> np.ndarray:
-    """0 up to cosine REDUNDANCY_FROM, rising to 1 for a sentence that repeats another."""
-    return np.clip((similarity - REDUNDANCY_FROM) / (1.0 - REDUNDANCY_FROM), 0.0, None)
+def _repeat_penalty(overlap: np.ndarray, weight: float) -> Callable[[int], np.ndarray]:
+    """penalty(j): what choosing sentence j takes off every sentence's value: 0 up to cosine
+    similarity REDUNDANCY_FROM, rising to `weight` for a sentence that repeats j."""
+    norms = np.sqrt(np.diag(overlap))
+    norms[norms == 0] = 1.0
+
+    def penalty(j: int) -> np.ndarray:
+        cosine = overlap[:, j] / (norms * norms[j])
+        return weight * np.clip((cosine - REDUNDANCY_FROM) / (1.0 - REDUNDANCY_FROM), 0.0, None)
+
+    return penalty
 
 
 def _sumy(summarizer_class) -> Callable[[list[str], str | None], _Ranking]:
