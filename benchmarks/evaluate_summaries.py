@@ -120,23 +120,30 @@ UNTITLED = "news (no title)"
 
 
 def previous_news(article, count: int):
-    from newsbrief import _centrality, _words
-    from newsbrief.summarize import _QUOTE, _distinct
+    from newsbrief.summarize import _distinct
 
     candidates = _distinct(article.sentences, MAX_SENTENCES)
     if not candidates:
         return []
-    analysed = [_words.analyse(s.text) for s in candidates]
+    scores = previous_news_scores([s.text for s in candidates])
+    best = sorted(range(len(candidates)), key=lambda i: scores[i], reverse=True)[:count]
+    return [(candidates[i], float(scores[i])) for i in sorted(best)]
+
+
+def previous_news_scores(texts: list[str]) -> np.ndarray:
+    from newsbrief import _centrality, _words
+    from newsbrief.summarize import _QUOTE
+
+    analysed = [_words.analyse(t) for t in texts]
     centrality = _centrality.textrank_scores([stems for _, stems in analysed])
     top = centrality.max()
     centrality = centrality / top if top > 0 else centrality
     linear = (0.5 * np.log([max(n, 1) for n, _ in analysed]) + centrality
-              - 1.5 * np.log1p(np.arange(len(candidates)))
-              - 1.5 * np.array([_QUOTE.search(s.text) is not None for s in candidates]))
+              - 1.5 * np.log1p(np.arange(len(texts)))
+              - 1.5 * np.array([_QUOTE.search(t) is not None for t in texts]))
     scores = 1.0 / (1.0 + np.exp(-(linear - 1.0)))
     scores[0] = 1.0
-    best = sorted(range(len(candidates)), key=lambda i: scores[i], reverse=True)[:count]
-    return [(candidates[i], float(scores[i])) for i in sorted(best)]
+    return scores
 
 
 def evaluate(systems, key_sets: dict[str, list[dict]], bbc, rouge) -> dict[str, dict[str, np.ndarray]]:
@@ -347,13 +354,17 @@ def cross_validation(rows: list[dict], rouge: "Rouge") -> str:
                      f"{dict(zip([NEWS_FEATURES[c] for c in columns], np.round(weights, 2).tolist()))}")
 
     best = held_out(with_title, everything, NEWS_REDUNDANCY)
+    before = np.array([a.rouge2(np.argsort(-previous_news_scores(a.texts), kind="stable")[:3]) for a in with_title])
+    lines.append(row(f"{PREVIOUS} (fitted on dev: in-sample there, held out on 2019-2026)", before, lead))
     lines += ["", f"Per source: lead, the shipped choice held out (weights fitted without the source, "
-              f"redundancy {NEWS_REDUNDANCY}) and in-sample.", "",
-              "| source | set | articles | lead | news held out | news in-sample |", "|---|---|---|---|---|---|"]
+              f"redundancy {NEWS_REDUNDANCY}) and in-sample, and {PREVIOUS}.", "",
+              f"| source | set | articles | lead | news held out | news in-sample | {PREVIOUS} |",
+              "|---|---|---|---|---|---|---|"]
     for src in sorted(sources, key=lambda x: (-sum(a.source == x for a in with_title), x)):
         mask = np.array([a.source == src for a in with_title])
         lines.append(f"| {src} | {with_title[int(np.argmax(mask))].set} | {mask.sum()} | {100 * lead[mask].mean():.1f} | "
-                     f"{100 * best[mask].mean():.1f} | {100 * shipped_scores[mask].mean():.1f} |")
+                     f"{100 * best[mask].mean():.1f} | {100 * shipped_scores[mask].mean():.1f} | "
+                     f"{100 * before[mask].mean():.1f} |")
     return "\n".join(lines)
 
 
