@@ -348,14 +348,14 @@ def cross_validation(rows: list[dict], rouge: "Rouge") -> str:
     lines.append(row(f"shipped (in-sample): {NEWS_WEIGHTS}, redundancy {NEWS_REDUNDANCY}", shipped_scores, lead))
     untitled = np.array([a.rouge2(a.shipped()) for a in without_title])
     lines.append(row(f"shipped (in-sample), title withheld: {NEWS_WEIGHTS_UNTITLED}", untitled, lead_untitled))
+    before = np.array([a.rouge2(np.argsort(-previous_news_scores(a.texts), kind="stable")[:3]) for a in with_title])
+    lines.append(row(f"{PREVIOUS} (fitted on dev: in-sample there, held out on 2019-2026)", before, lead))
     for name, articles, columns in (("with title", with_title, everything), ("title withheld", without_title, no_title)):
         weights = fit_news_weights(articles, columns)
         lines.append(f"\nWeights fitted on all {len(rows)}, {name}: "
                      f"{dict(zip([NEWS_FEATURES[c] for c in columns], np.round(weights, 2).tolist()))}")
 
     best = held_out(with_title, everything, NEWS_REDUNDANCY)
-    before = np.array([a.rouge2(np.argsort(-previous_news_scores(a.texts), kind="stable")[:3]) for a in with_title])
-    lines.append(row(f"{PREVIOUS} (fitted on dev: in-sample there, held out on 2019-2026)", before, lead))
     lines += ["", f"Per source: lead, the shipped choice held out (weights fitted without the source, "
               f"redundancy {NEWS_REDUNDANCY}) and in-sample, and {PREVIOUS}.", "",
               f"| source | set | articles | lead | news held out | news in-sample | {PREVIOUS} |",
