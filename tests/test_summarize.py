@@ -259,3 +259,16 @@ def test_any_text_gives_at_most_count_distinct_sentences_in_order(text, count, a
     starts = [s.start for s, _ in chosen]
     assert starts == sorted(starts) and len(set(starts)) == len(starts)
     assert all(text[s.start:s.end] == s.text for s, _ in chosen)
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.lists(st.one_of(_pieces, st.text(max_size=8)), max_size=40).map("".join),
+       budget=st.integers(1, 40), algorithm=st.sampled_from(ALGORITHMS))
+def test_any_text_within_a_word_budget_gives_fitting_distinct_sentences_in_order(text, budget, algorithm):
+    article = prepare(text)
+    chosen = summarize(article, None, algorithm, words=budget)
+    assert bool(chosen) == bool(article.sentences)
+    assert len(chosen) <= 1 or sum(len(s.text.split()) for s, _ in chosen) <= budget
+    starts = [s.start for s, _ in chosen]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+    assert all(text[s.start:s.end] == s.text for s, _ in chosen)
