@@ -46,7 +46,7 @@ MAX_SENTENCES = 300
 
 # "news" (the default): greedily, the sentence with the highest
 #     sum(NEWS_WEIGHTS[f] * feature f)   over NEWS_FEATURES (see news_features)
-# less its redundancy with the sentences already chosen (see _repeats). The weights are a
+# less its redundancy with the sentences already chosen (_repeat_penalty). The weights are a
 # logistic regression of the two editors' picks on all 400 articles of keysentences_dev and
 # keysentences_2019_2026 (46 sources/outlets), rounded. Fitted with one outlet left out they
 # beat lead by +4.3 ROUGE-2 on that outlet's articles (`python -m benchmarks.evaluate_summaries
