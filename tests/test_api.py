@@ -188,6 +188,9 @@ def test_a_word_budget_returns_the_best_sentences_that_fit(client):
     assert [s["text"] for s in one["sentences"]] == [ARTICLE.split(" a monitoring")[0] + " a monitoring group said."]
     info = client.get("/v1/model").get_json()["summary"]
     assert info["max_words"] == 500 and info["max_sentences"] == 20
+    options = client.get("/openapi.json").get_json()["components"]["schemas"]["SummaryOptions"]
+    assert options["properties"]["words"]["maximum"] == 500
+    assert options["not"] == {"required": ["sentences", "words"]}
 
 
 def test_a_paired_surrogate_escape_is_an_ordinary_character(client):
