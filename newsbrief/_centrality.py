@@ -70,14 +70,22 @@ def lexrank_scores(stems: list[list[str]], threshold: float = LEXRANK_THRESHOLD,
     return power_method(adjacency / degrees[:, None], epsilon)
 
 
+def overlap_matrix(stems: list[list[str]]) -> np.ndarray:
+    """Sentences x sentences: the number of shared stem occurrences (sum over terms of the
+    product of counts); its diagonal holds each sentence's sum of squared counts."""
+    counts = count_matrix(stems)
+    return (counts @ counts.T).toarray()
+
+
 def textrank_scores(stems: list[list[str]], damping: float = TEXTRANK_DAMPING,
-                    epsilon: float = TEXTRANK_EPSILON) -> np.ndarray:
-    """TextRank: overlap(i, j) / (log|i| + log|j|), row-normalised, damped PageRank."""
+                    epsilon: float = TEXTRANK_EPSILON, overlap: np.ndarray | None = None) -> np.ndarray:
+    """TextRank: overlap(i, j) / (log|i| + log|j|), row-normalised, damped PageRank.
+    `overlap` is overlap_matrix(stems), if the caller already has it."""
     n = len(stems)
     if n == 0:
         return np.zeros(0)
-    counts = count_matrix(stems)
-    overlap = (counts @ counts.T).toarray()
+    if overlap is None:
+        overlap = overlap_matrix(stems)
     lengths = np.array([len(s) for s in stems], dtype=float)
     with np.errstate(divide="ignore"):
         logs = np.log(lengths)

@@ -21,6 +21,7 @@ class Options:
     algorithm: str = DEFAULT_ALGORITHM
     explain: bool = False
     cleanup: bool = False
+    words: int | None = None   # a word budget instead of `sentences`
 
     @classmethod
     def from_body(cls, body: dict) -> "Options":
@@ -30,6 +31,7 @@ class Options:
             algorithm=summary.get("algorithm", cls.algorithm),
             explain=bool(body.get("explain", False)),
             cleanup=bool(body.get("cleanup", False)),
+            words=summary.get("words"),
         )
 
 
@@ -121,7 +123,8 @@ class Analyzer:
 
     @staticmethod
     def _summary(article: Article, options: Options, language_code: str) -> dict:
-        chosen = summarize(article, options.sentences, options.algorithm, language_code)
+        count = None if options.words is not None else options.sentences
+        chosen = summarize(article, count, options.algorithm, language_code, words=options.words)
         return {
             "algorithm": options.algorithm,
             "text": " ".join(sentence.text for sentence, _ in chosen),

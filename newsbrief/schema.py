@@ -12,6 +12,7 @@ from .summarize import ALGORITHMS, DEFAULT_ALGORITHM
 
 MAX_DOCUMENTS = 64
 MAX_SENTENCES = 20
+MAX_SUMMARY_WORDS = 500
 MAX_TEXT_CHARS = 1_000_000
 MAX_TITLE_CHARS = 2_000
 
@@ -24,11 +25,18 @@ SUMMARY_OPTIONS = {
             "type": "integer", "minimum": 1, "maximum": MAX_SENTENCES, "default": 3,
             "description": "How many sentences to return (fewer if the article is shorter).",
         },
+        "words": {
+            "type": "integer", "minimum": 1, "maximum": MAX_SUMMARY_WORDS,
+            "description": "Instead of `sentences`: a word budget. The best sentences whose lengths "
+                           "(whitespace-separated words) add up to at most this; the best sentence "
+                           "always, even if it is longer.",
+        },
         "algorithm": {
             "type": "string", "enum": list(ALGORITHMS), "default": DEFAULT_ALGORITHM,
             "description": "Summarization algorithm; GET /v1/model names the default.",
         },
     },
+    "not": {"required": ["sentences", "words"]},
 }
 
 TEXT = {
@@ -155,3 +163,8 @@ def validate(value: Any, schema: dict, path: str = "body") -> None:
         for key, sub in properties.items():
             if key in value:
                 validate(value[key], sub, f"{path}.{key}")
+        together = schema.get("not", {}).get("required")
+        if together and all(key in value for key in together):
+            raise InvalidRequest(
+                f"{path} holds {' and '.join(map(repr, together))}; they exclude each other, send only one.",
+                field=path)

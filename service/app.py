@@ -194,7 +194,7 @@ def describe_model(store: ModelStore) -> dict:
         "corpus": meta.get("corpus", {}),
         "evaluation": meta.get("evaluation", {}),
         "summary": {"default_algorithm": DEFAULT_ALGORITHM, "algorithms": list(ALGORITHMS),
-                    "max_sentences": schema.MAX_SENTENCES},
+                    "max_sentences": schema.MAX_SENTENCES, "max_words": schema.MAX_SUMMARY_WORDS},
         "limits": {"max_documents": schema.MAX_DOCUMENTS, "max_text_chars": schema.MAX_TEXT_CHARS,
                    "max_title_chars": schema.MAX_TITLE_CHARS},
     }

@@ -167,6 +167,7 @@ RESPONSE_SCHEMAS = {
             "default_algorithm": {"type": "string", "enum": list(ALGORITHMS)},
             "algorithms": {"type": "array", "items": {"type": "string"}},
             "max_sentences": {"type": "integer"},
+            "max_words": {"type": "integer", "description": "Largest `summary.words` budget."},
         }),
         "limits": _object({"max_documents": {"type": "integer"}, "max_text_chars": {"type": "integer"},
                            "max_title_chars": {"type": "integer"}}),

@@ -159,6 +159,14 @@ BAD_REQUESTS = [
      "body.summary.algorithm holds an unpaired"),
     ("a lone surrogate in a summary key", {"text": ARTICLE, "summary": {"\ud800": 1}}, "unknown key"),
     ("a title over the limit", {"text": ARTICLE, "title": "t" * 2001}, "the limit is 2,000"),
+    ("both sentences and words", {"text": ARTICLE, "summary": {"sentences": 2, "words": 60}},
+     "'sentences' and 'words'; they exclude each other"),
+    ("zero words", {"text": ARTICLE, "summary": {"words": 0}}, "body.summary.words must be between 1 and 500"),
+    ("too many words", {"text": ARTICLE, "summary": {"words": 501}}, "between 1 and 500"),
+    ("words as a float", {"text": ARTICLE, "summary": {"words": 60.5}}, "body.summary.words must be integer"),
+    ("words as null", {"text": ARTICLE, "summary": {"words": None}}, "body.summary.words must be integer"),
+    ("both keys in a batch", {"documents": [{"text": ARTICLE}], "summary": {"sentences": 1, "words": 9}},
+     "exclude each other"),
 ]
 
 
@@ -170,6 +178,20 @@ def test_a_malformed_request_gets_400_saying_what_to_fix(client, case, body, hin
     else:
         message = assert_error(response, 400, "invalid_request")
     assert hint in message
+
+
+def test_a_word_budget_returns_the_best_sentences_that_fit(client):
+    summary = post(client, {"text": ARTICLE, "summary": {"words": 30}}).get_json()["summary"]
+    assert 1 <= len(summary["sentences"]) and sum(len(s["text"].split()) for s in summary["sentences"]) <= 30
+    for sentence in summary["sentences"]:
+        assert ARTICLE[sentence["start"]:sentence["end"]] == sentence["text"]
+    one = post(client, {"text": ARTICLE, "summary": {"words": 1, "algorithm": "lead"}}).get_json()["summary"]
+    assert [s["text"] for s in one["sentences"]] == [ARTICLE.split(" a monitoring")[0] + " a monitoring group said."]
+    info = client.get("/v1/model").get_json()["summary"]
+    assert info["max_words"] == 500 and info["max_sentences"] == 20
+    options = client.get("/openapi.json").get_json()["components"]["schemas"]["SummaryOptions"]
+    assert options["properties"]["words"]["maximum"] == 500
+    assert options["not"] == {"required": ["sentences", "words"]}
 
 
 def test_a_paired_surrogate_escape_is_an_ordinary_character(client):

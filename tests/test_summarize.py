@@ -35,8 +35,8 @@ def test_public_surface_is_pinned():
     module = importlib.import_module("newsbrief.summarize")
 
     assert sorted(module.__all__) == sorted([
-        "ALGORITHMS", "DEFAULT_ALGORITHM", "MAX_SENTENCES", "NEWS_FEATURES", "NEWS_WEIGHTS",
-        "news_features", "summarize"])
+        "ALGORITHMS", "DEFAULT_ALGORITHM", "MAX_SENTENCES", "NEWS_FEATURES", "NEWS_REDUNDANCY",
+        "NEWS_WEIGHTS", "NEWS_WEIGHTS_UNTITLED", "REDUNDANCY_FROM", "news_features", "summarize"])
 
 
 def test_the_documented_algorithms_are_offered_and_the_default_is_one_of_them():
@@ -124,27 +124,80 @@ def test_bad_options_raise_invalid_request_naming_the_choices(algorithm, count):
     assert ("lexrank" in error.value.message) or ("positive integer" in error.value.message)
 
 
+# ------------------------------------------------------------------------------ word budget
+
+def _words_in(chosen) -> int:
+    return sum(len(s.text.split()) for s, _ in chosen)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("budget", [1, 12, 25, 40, 60, 500])
+def test_a_word_budget_gives_the_best_sentences_that_fit_at_least_one(algorithm, budget):
+    article = prepare(ARTICLE)
+    chosen = summarize(article, None, algorithm, words=budget)
+    assert len(chosen) >= 1
+    assert len(chosen) == 1 or _words_in(chosen) <= budget
+    starts = [s.start for s, _ in chosen]
+    assert starts == sorted(starts)
+    assert all(ARTICLE[s.start:s.end] == s.text for s, _ in chosen)
+    # the best sentence is the one a one-sentence summary gives, and it is always there
+    assert summarize(article, 1, algorithm)[0][0] in [s for s, _ in chosen]
+    if budget == 500:
+        assert len(chosen) == len(article.sentences)
+
+
+def test_a_word_budget_skips_a_sentence_too_long_for_what_is_left_and_takes_a_shorter_one():
+    text = ("Troops withdrew from the border town on Monday after a week of talks. "
+            "The defence ministry said the withdrawal would be complete by the end of the month under the deal. "
+            "Talks resume in Geneva.")
+    chosen = [s.text for s, _ in summarize(prepare(text), None, "lead", words=17)]
+    assert chosen == ["Troops withdrew from the border town on Monday after a week of talks.", "Talks resume in Geneva."]
+    one = [s.text for s, _ in summarize(prepare(text), None, "lead", words=3)]
+    assert one == ["Troops withdrew from the border town on Monday after a week of talks."]
+
+
+@pytest.mark.parametrize("count, words, hint", [
+    (3, 60, "not both"), (None, 0, "summary.words must be a positive integer"),
+    (None, True, "positive integer"), (None, 2.5, "positive integer"), (None, None, "summary.sentences")])
+def test_bad_word_budgets_raise_invalid_request(count, words, hint):
+    with pytest.raises(InvalidRequest) as error:
+        summarize(prepare(ARTICLE), count, DEFAULT_ALGORITHM, words=words)
+    assert hint in error.value.message
+
+
 # ------------------------------------------------------------------------------ the default
 
-def test_default_always_keeps_the_lede_so_one_sentence_equals_lead():
-    for text in (ARTICLE, (EXAMPLES / "qusayr_deployment.txt").read_text(encoding="utf-8")):
-        assert picked(text, 1, DEFAULT_ALGORITHM) == picked(text, 1, "lead")
-
-
-def test_default_prefers_a_reported_sentence_to_a_quote_at_the_same_place():
-    chosen = picked(ARTICLE, 3, DEFAULT_ALGORITHM)
-    assert "“Now it is resolved,” said a military commander." not in chosen
-    assert "“Now it is resolved,” said a military commander." in picked(ARTICLE, 3, "lead")
-
-
 @pytest.mark.parametrize("name", ["qusayr_deployment.txt", "egypt_nato_ties.txt"])
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_example_summaries_hold_no_furniture(name, algorithm):
+def test_default_takes_the_lede_of_an_ordinary_article(name):
     text = (EXAMPLES / name).read_text(encoding="utf-8")
-    for sentence, _ in summarize(prepare(text), 5, algorithm):
-        assert text[sentence.start:sentence.end] == sentence.text
-        assert "REUTERS/" not in sentence.text and "(Turkish Embassy in Cairo)" not in sentence.text
-        assert sentence.text not in ("TT", "20")
+    assert picked(text, 1, DEFAULT_ALGORITHM) == picked(text, 1, "lead")
+
+
+LIVE_PAGE = """Fighting resumed near the town of Qusayr on Monday, a monitoring group said.
+Fighting resumed near the town of Qusayr on Monday, the monitoring group said in a statement.
+Fighting resumed near the town of Qusayr on Monday, a monitoring group reported.
+The United Nations said 4,000 families had fled to camps across the border in Lebanon.
+"""
+
+
+def test_default_prefers_a_new_fact_to_a_repeat_of_a_chosen_sentence():
+    chosen = picked(LIVE_PAGE, 2, DEFAULT_ALGORITHM)
+    assert chosen[1].startswith("The United Nations said 4,000 families")
+    assert sum(c.startswith("Fighting resumed") for c in chosen) == 1
+
+
+def test_default_uses_the_title_as_evidence_and_works_without_one():
+    text = ("Officials from six countries met in the capital on Tuesday to discuss the economy of the region. "
+            "The central bank raised its main interest rate by two points to fight inflation, officials said. "
+            "Traders said prices of bread and fuel rose again this week in the capital's markets. "
+            "Shoppers queued outside bakeries before dawn in the old city.")
+    title = "Central bank raises interest rate to fight inflation"
+    assert [s.text for s, _ in summarize(prepare(text, title), 1)] == [
+        "The central bank raised its main interest rate by two points to fight inflation, officials said."]
+    without = [s.text for s, _ in summarize(prepare(text), 1)]
+    assert without == [text.split(". ")[0] + "."]
+    # a title that shares no word with the article is no evidence: the title-less choice stands
+    assert [s.text for s, _ in summarize(prepare(text, "Zzz qqq"), 1)] == without
 
 
 def _rows(name: str, limit: int) -> list[dict]:
@@ -155,16 +208,20 @@ def _rows(name: str, limit: int) -> list[dict]:
         return [json.loads(line) for _, line in zip(range(limit), fh)]
 
 
-def test_default_beats_lead_on_the_editors_key_sentences():
+@pytest.mark.parametrize("name, titled", [("keysentences_dev.jsonl", True), ("keysentences_dev.jsonl", False),
+                                          ("keysentences_2019_2026.jsonl", True), ("keysentences_2019_2026.jsonl", False)])
+def test_default_beats_lead_on_the_editors_key_sentences(name, titled):
     rouge_scorer = pytest.importorskip("rouge_score.rouge_scorer")
     scorer = rouge_scorer.RougeScorer(["rouge2"], use_stemmer=True)
     totals = {"lead": 0.0, DEFAULT_ALGORITHM: 0.0}
-    for row in _rows("keysentences_dev.jsonl", 100):
-        article = prepare(row["text"], row["title"])
+    rows = _rows(name, 300)[::3]  # 34 or 100 articles spread over the sources
+    for row in rows:
+        article = prepare(row["text"], row["title"] if titled else None)
         for algorithm in totals:
             summary = " ".join(s.text for s, _ in summarize(article, 3, algorithm))
-            totals[algorithm] += sum(scorer.score(r, summary)["rouge2"].fmeasure for r in row["references"])
-    assert totals[DEFAULT_ALGORITHM] > totals["lead"]
+            totals[algorithm] += sum(scorer.score(r, summary)["rouge2"].fmeasure for r in row["references"]) / 2
+    # in-sample (the weights were fitted on these articles): a floor, not the held-out figure
+    assert (totals[DEFAULT_ALGORITHM] - totals["lead"]) / len(rows) > 0.01
 
 
 # ------------------------------------------------------------- fast implementations vs sumy
@@ -199,6 +256,19 @@ def test_any_text_gives_at_most_count_distinct_sentences_in_order(text, count, a
     chosen = summarize(article, count, algorithm)
     assert len(chosen) <= count
     assert len(chosen) == min(count, len({" ".join(s.text.casefold().split()) for s in article.sentences}))
+    starts = [s.start for s, _ in chosen]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+    assert all(text[s.start:s.end] == s.text for s, _ in chosen)
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.lists(st.one_of(_pieces, st.text(max_size=8)), max_size=40).map("".join),
+       budget=st.integers(1, 40), algorithm=st.sampled_from(ALGORITHMS))
+def test_any_text_within_a_word_budget_gives_fitting_distinct_sentences_in_order(text, budget, algorithm):
+    article = prepare(text)
+    chosen = summarize(article, None, algorithm, words=budget)
+    assert bool(chosen) == bool(article.sentences)
+    assert len(chosen) <= 1 or sum(len(s.text.split()) for s, _ in chosen) <= budget
     starts = [s.start for s, _ in chosen]
     assert starts == sorted(starts) and len(set(starts)) == len(starts)
     assert all(text[s.start:s.end] == s.text for s, _ in chosen)
