@@ -162,7 +162,7 @@ RESPONSE_SCHEMAS = {
         "trained_at": {"type": ["string", "null"]},
         "libraries": {"type": "object", "additionalProperties": {"type": "string"}},
         "corpus_sha256": {"type": ["string", "null"]},
-        "evaluation": {"type": "object", "description": "Cross-validated figures from training."},
+        "evaluation": {"type": "object", "description": "Figures from training: leave-one-source-out per label and per source, Brier scores, story-grouped CV for contrast."},
         "summary": _object({
             "default_algorithm": {"type": "string", "enum": list(ALGORITHMS)},
             "algorithms": {"type": "array", "items": {"type": "string"}},
