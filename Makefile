@@ -21,6 +21,7 @@ serve: $(VENV)/.runtime
 	$(BIN)/python -m service
 
 test: $(VENV)/.all
+	bash .ci/browser-deps   # Debian's chromium for the demo page's browser tests (quick when present)
 	$(BIN)/python -m pytest
 
 evaluate: $(VENV)/.all
