@@ -234,7 +234,10 @@ def _credit_tail(s: str) -> tuple[int, bool] | None:
         if _is_signed(m):
             label = m.group("label") or ""
             weak = (m.group("via") and not _credit_words(m.group("via")) & _PHOTO_WORDS
-                    or label[:1] in "sScC" and label[:6].lower() in ("source", "courte"))
+                    or label[:1] in "sScC" and label[:6].lower() in ("source", "courte")
+                    # people's names alone ("Rasha Raslan/ Haifa Said": a wire's reporter and
+                    # editor) may sign a text, not a picture
+                    or m.group("slashed") and not _credit_words(m.group("slashed")) & _CREDIT_WORDS)
             return offset + m.start(), not weak
         pos = m.start() + 1
     if "|" in tail and (m := _PIPE_CREDIT.search(tail)):
@@ -466,6 +469,7 @@ def prepare(text: str, title: str | None = None) -> Article:
     title_re = _title_regex(title) if title else None
 
     kept: list[tuple[int, int]] = []
+    captions: list[tuple[int, int]] = []  # lines dropped for their credit: kept if nothing else is
     seen: set[str] = set()
     for i, ((ls, le), t, n, k) in enumerate(zip(lines, line_texts, norms, keys)):
         if not n:
@@ -482,6 +486,8 @@ def prepare(text: str, title: str | None = None) -> Article:
         if (credit := _caption_credit(t)) is not None:
             start, photo = credit
             if start == 0 or n_words <= (_PHOTO_CAPTION_WORDS if photo else _CAPTION_WORDS):
+                if start > 0:
+                    captions.append((ls, ls + _before_credit(t, start)))
                 continue  # a caption, or a credit on its own
             le = ls + _before_credit(t, start)  # a paragraph with its source glued to its end
             t = text[ls:le]
@@ -502,7 +508,7 @@ def prepare(text: str, title: str | None = None) -> Article:
             kept.append((ls, le))
 
     found: list[Sentence] = []
-    for ls, le in kept:
+    for ls, le in kept or captions:  # a text that is one caption-like paragraph is still an article
         _line_sentences(text, ls, le, found)
     sentences = tuple(s for s in found if len(s.text) > _SHORT or not (
         _is_stray(s.text) or _is_dateline(s.text) or _AGENCY_ONLY.match(s.text) or _is_credit(s.text)))

@@ -271,9 +271,9 @@ def test_promotion_on_a_full_or_read_only_registry_fails_clearly_and_leaves_it_i
     registry, fill, readonly = small_disk
     fill() if fault == "full" else readonly()
     before = _snapshot(registry)
-    done = subprocess.run([sys.executable, "-m", "training.promote", "--models", str(registry), "--rollback",
-                           "topics-b"], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    print(f"promote (rollback) on a {fault} registry: exit {done.returncode}; stderr: {done.stderr.strip()[-300:]}")
+    done = subprocess.run([sys.executable, "-m", "training.promote", "--models", str(registry), "--candidate",
+                           "topics-b", "--force"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    print(f"promote on a {fault} registry: exit {done.returncode}; stderr: {done.stderr.strip()[-300:]}")
     assert done.returncode != 0
     assert "Traceback" not in done.stderr, done.stderr[-2000:]
     reason = "No space left on device" if fault == "full" else "Read-only file system"

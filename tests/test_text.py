@@ -443,3 +443,21 @@ def test_lines_ending_in_a_chinese_full_stop_or_quote_are_not_taken_for_headline
     lines = ["联合国安理会周五就中东局势召开紧急会议。多国代表呼吁有关各方立即停火。",
              "中国常驻联合国代表在发言中强调，政治解决是唯一出路。", "他说：“国际社会应当推动重启和谈。”", "会议持续了三个小时。"]
     assert "".join(s.text for s in prepare("\n".join(lines)).sentences) == "".join(lines)
+
+
+def test_a_one_paragraph_wire_story_signed_by_its_reporters_is_kept_without_the_signature():
+    # FA-KES / SANA style: the whole story on one line, closed by "reporter/ editor"
+    text = ("7 December 2014 Terrorist rocket attack targets Aleppo city killing one civilian. A civilian "
+            "was killed while many others were injured in a terrorist attack with a rocket shell that "
+            "targeted Aleppo city on Saturday. According to a source in the province the terrorists fired "
+            "a rocket shell which fell in a residential neighborhood. Rasha Raslan/ Haifa Said")
+    sentences = prepare(text).sentences
+    assert len(sentences) >= 3
+    assert all("Raslan" not in s.text for s in sentences)
+    assert all(text[s.start:s.end] == s.text for s in sentences)
+
+
+def test_a_text_that_is_one_caption_is_summarised_rather_than_refused():
+    text = "Firefighters at the site of a strike in Kharkiv, Ukraine, May 25, 2024. AP Photo/Efrem Lukatsky"
+    assert [s.text for s in prepare(text).sentences] == [
+        "Firefighters at the site of a strike in Kharkiv, Ukraine, May 25, 2024."]
