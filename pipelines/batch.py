@@ -15,6 +15,7 @@ loaded; 130 interrupted (Ctrl-C), 143 stopped by SIGTERM: run again with --resum
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import itertools
 import multiprocessing
 import os
@@ -193,6 +194,9 @@ def _on_sigterm(signum, frame):
 def run(args: argparse.Namespace) -> int:
     try:
         formats = [inputs.input_format(path, args.input_format) for path in args.inputs]
+        if ("parquet" in formats or str(args.output).endswith(".parquet")) and not importlib.util.find_spec("pyarrow"):
+            raise Failure("Parquet input or output needs pyarrow, which is not installed: "
+                          "pip install -e '.[batch]' (JSON Lines and CSV need nothing more).")
         for path, fmt in zip(args.inputs, formats):
             inputs.check(path, fmt)
     except inputs.InputError as error:

@@ -16,6 +16,7 @@ input or a model that cannot be loaded.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import time
@@ -182,7 +183,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv=None) -> int:
-    return run(parse_args(argv))
+    args = parse_args(argv)
+    if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("pyarrow") is None:
+        print("newsbrief-spark: error: the Spark job needs pyspark and pyarrow, which are not installed: "
+              "pip install -e '.[spark]' (and Java 17+)", file=sys.stderr)
+        return 2
+    return run(args)
 
 
 if __name__ == "__main__":

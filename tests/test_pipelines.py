@@ -282,3 +282,26 @@ def test_resume_refuses_an_output_of_other_inputs(tmp_path, capsys):
     status, stderr = run_here(tmp_path / "c.jsonl", "--output", tmp_path / "o.jsonl", "--workers", 1, "--resume",
                               capsys=capsys)
     assert status == 2 and "hold only 2 records" in stderr
+
+
+# A package the extras install, hidden from a fresh interpreter as if it were not installed.
+_WITHOUT = ("import importlib.util, runpy, sys; missing = set(sys.argv[1].split(',')); "
+            "find = importlib.util.find_spec; "
+            "importlib.util.find_spec = lambda name, *a: None if name.split('.')[0] in missing else find(name, *a); "
+            "sys.argv = sys.argv[2:]; runpy.run_module(sys.argv[0], run_name='__main__')")
+
+
+@pytest.mark.parametrize("module, missing, args, hint", [
+    ("pipelines.batch", "pyarrow", ["--output", "out.parquet"], "pip install -e '.[batch]'"),
+    ("pipelines.spark", "pyspark", ["--output", "out.parquet"], "pip install -e '.[spark]'"),
+])
+def test_a_missing_extra_is_named_in_one_line_before_any_output_is_made(tmp_path, module, missing, args, hint):
+    source = write_jsonl(tmp_path / "in.jsonl", corpus(2))
+    spark_input = ["--input"] if module == "pipelines.spark" else []
+    done = subprocess.run([sys.executable, "-c", _WITHOUT, missing, module, *spark_input, str(source), *args],
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert hint in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out.parquet").exists()
