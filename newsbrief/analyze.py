@@ -3,7 +3,6 @@ HTTP service, a batch command line or a test can all call `Analyzer.handle` the 
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -12,6 +11,7 @@ from .artifacts import SCORE_DIGITS
 from .errors import EmptyText, InvalidRequest, RequestError
 from .summarize import DEFAULT_ALGORITHM, summarize
 from .text import Article, prepare
+from .text import _lines as lines
 from .topics import classification_text
 
 
@@ -115,7 +115,7 @@ class Analyzer:
                 "warnings": language.warnings(detected),
             }
             if options.explain:
-                result["explanation"] = self.model.explain(classification_text(article))
+                result["explanation"] = self.model.explain(text)
             if options.cleanup:
                 result["cleanup"] = {"removed": removed_spans(article)}
             results.append(result)
@@ -140,11 +140,8 @@ def removed_spans(article: Article) -> list[dict]:
     covers, one span per line, white space trimmed; offsets are code points into the text sent."""
     text, spans, position = article.original, [], 0
     for stop, resume in [(s.start, s.end) for s in article.sentences] + [(len(text), len(text))]:
-        for line in _LINE.finditer(text, position, stop):
-            spans.append({"start": line.start(), "end": line.end(), "text": line.group(0)})
+        for start, end in lines(text[position:stop]):
+            spans.append({"start": position + start, "end": position + end,
+                          "text": text[position + start:position + end]})
         position = resume
     return spans
-
-
-# a run of text without line breaks or white space at either end (the line breaks of text.py)
-_LINE = re.compile(r"[^\s](?:[^\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]*[^\s])?")
