@@ -72,3 +72,9 @@ class CorpusError(NewsbriefError):
     def __init__(self, problems: list[str]):
         self.problems = list(problems)
         super().__init__(f"{len(self.problems)} problem(s) in the corpus:\n" + "\n".join(self.problems))
+
+
+def json_error(error) -> str:
+    """A json.JSONDecodeError as 'Unterminated string starting at column 22' (json's own message
+    ends with 'at' for some errors, which would otherwise read 'at at')."""
+    return f"{error.msg.removesuffix(' at')} at column {error.colno}"

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 from newsbrief import schema
 from newsbrief.analyze import Analyzer
 from newsbrief.artifacts import load_model, read_metadata
-from newsbrief.errors import ArtifactError, InvalidRequest, RequestError
+from newsbrief.errors import ArtifactError, InvalidRequest, RequestError, json_error
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Record:
             raise InvalidRequest(f"The line is not valid UTF-8 ({error.reason} at byte {error.start}); "
                                  "save the file as UTF-8.") from None
         except json.JSONDecodeError as error:
-            raise InvalidRequest(f"The line is not valid JSON: {error.msg} at column {error.colno}; each "
+            raise InvalidRequest(f"The line is not valid JSON: {json_error(error)}; each "
                                  "line must hold one JSON object such as {\"id\": \"a1\", \"text\": \"...\"}.") from None
         except RecursionError:
             raise InvalidRequest("The line's JSON is nested too deeply.") from None

@@ -305,3 +305,12 @@ def test_a_missing_extra_is_named_in_one_line_before_any_output_is_made(tmp_path
     assert hint in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out.parquet").exists()
+
+
+def test_a_broken_line_is_described_without_a_doubled_word(tmp_path, capsys):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "unterminated', encoding="utf-8")
+    status, _ = run_here(source, "--output", tmp_path / "out.jsonl", capsys=capsys)
+    assert status == 3
+    message = json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))["error"]["message"]
+    assert "starting at column" in message and "at at" not in message, message

@@ -40,7 +40,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 
-from newsbrief.errors import CorpusError
+from newsbrief.errors import CorpusError, json_error
 
 DEFAULT_LABELS = ("conflict", "diplomacy", "alliances")
 DEFAULT_MIN_PER_LABEL = 10
@@ -143,11 +143,6 @@ def fingerprint(records) -> dict:
     return {"ids": sorted({r.id for r in records}),
             "texts": sorted({hashlib.sha256(normalise_text(r.text).encode("utf-8")).hexdigest()[:16]
                              for r in records})}
-
-
-def json_error(error: json.JSONDecodeError) -> str:
-    """'Unterminated string starting at column 22' (json's own message ends with 'at' for some errors)."""
-    return f"{error.msg.removesuffix(' at')} at column {error.colno}"
 
 
 def file_sha256(path) -> str:
